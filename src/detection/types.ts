@@ -55,6 +55,12 @@ export interface ActivityView {
   historyDays(stationId: string, timeSec: number): number;
   /** The system time zone slot index (0..143) of `timeSec`. */
   slotOf(timeSec: number): number;
+  /**
+   * Optional bulk read for hot paths, same numbers as `slotCount`: for each i, writes to `out[i]`
+   * the rentals + returns of the `slots` ten-minute slots containing timeSec, timeSec − 600, …,
+   * `daysAgo[i]` days back.
+   */
+  windowCounts?(stationId: string, timeSec: number, slots: number, daysAgo: readonly number[], out: Float64Array): void;
 }
 
 /**

@@ -56,6 +56,12 @@ export const metrics = {
     buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5],
     registers: [registry],
   }),
+  storeErrors: new Counter({
+    name: 'dockwatch_store_errors_total',
+    help: 'Failed writes to the store (the document is retried, nothing is lost)',
+    labelNames: ['system'] as const,
+    registers: [registry],
+  }),
   consumerLag: new Gauge({
     name: 'dockwatch_consumer_lag_events',
     help: 'Events in the log not yet processed by a consumer',

@@ -1,6 +1,6 @@
 import type { FeedEvent, LoggedEvent } from '../events/types.js';
 import type { StationInfo, StationStatus } from '../feed/model.js';
-import type { DetectedState, StateChange } from '../detection/types.js';
+import type { StateChange, StationState } from '../detection/types.js';
 
 /**
  * Storage behind interfaces, so that SQLite (embedded default), PostgreSQL and DynamoDB plug in
@@ -81,7 +81,7 @@ export type StoredStateChange = StateChange & { id: number };
 
 export interface DetectedStateRow {
   stationId: string;
-  state: DetectedState;
+  state: StationState;
   sinceSec: number;
   confidence: number;
   detector: string;

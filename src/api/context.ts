@@ -1,0 +1,31 @@
+/** What every route needs, built once by createApiServer. */
+import type { Logger } from '../log/index.js';
+import type { Store } from '../storage/index.js';
+import type { ActivityService } from './activity.js';
+import type { LiveBus } from './live.js';
+import type { SnapshotCache } from './snapshot.js';
+
+export interface ApiContext {
+  store: Store;
+  systemId: string;
+  timezone: string;
+  pollIntervalSec: number;
+  live: LiveBus;
+  logger: Logger;
+  snapshots: SnapshotCache;
+  activity: ActivityService;
+  tileUrl: string;
+  tileAttribution: string;
+  language: string;
+  /** Cache-Control for data that changes at most once per poll. */
+  dataCacheControl: string;
+}
+
+/**
+ * Data changes at most once per poll: let caches keep it half an interval, then revalidate with
+ * the ETag (a 304 costs nothing) — and keep serving the stale copy while they do.
+ */
+export function dataCacheControl(pollIntervalSec: number): string {
+  const maxAge = Math.max(1, Math.floor(pollIntervalSec / 2));
+  return `public, max-age=${maxAge}, stale-while-revalidate=${pollIntervalSec}`;
+}

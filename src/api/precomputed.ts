@@ -1,0 +1,80 @@
+/**
+ * A response body serialised and compressed once, then served many times: the hot endpoints
+ * (GET /stations) cost a header check and a socket write per request, not a SQLite query, a
+ * JSON.stringify and a compression.
+ */
+import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
+import { brotliCompress, constants, gzip } from 'node:zlib';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+const brotli = promisify(brotliCompress);
+const gz = promisify(gzip);
+
+export interface PrecomputedBody {
+  identity: Buffer;
+  gzip: Buffer;
+  br: Buffer;
+  etag: string;
+  contentType: string;
+}
+
+export async function precompute(value: unknown, contentType = 'application/json; charset=utf-8'): Promise<PrecomputedBody> {
+  const identity = Buffer.from(JSON.stringify(value));
+  // Both run on libuv's thread pool: the event loop keeps serving the previous body meanwhile.
+  // Brotli quality 9 is ~10x faster than 11 for ~3 % more bytes on this JSON.
+  const [gzipBody, brBody] = await Promise.all([
+    gz(identity, { level: 9 }),
+    brotli(identity, {
+      params: {
+        [constants.BROTLI_PARAM_QUALITY]: 9,
+        [constants.BROTLI_PARAM_SIZE_HINT]: identity.length,
+        [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
+      },
+    }),
+  ]);
+  const hash = createHash('sha1').update(identity).digest('base64url').slice(0, 16);
+  // Weak: the same entity is served under several content-encodings.
+  return { identity, gzip: gzipBody, br: brBody, etag: `W/"${hash}"`, contentType };
+}
+
+function etagMatches(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  const bare = etag.slice(2);
+  for (const part of header.split(',')) {
+    const t = part.trim();
+    if (t === etag || t === bare || `W/${t}` === etag) return true;
+  }
+  return false;
+}
+
+/** br > gzip > identity, honouring an explicit q=0. */
+export function pickEncoding(header: string | undefined): 'br' | 'gzip' | 'identity' {
+  if (!header) return 'identity';
+  let gzipOk = false;
+  for (const part of header.split(',')) {
+    const [name = '', ...params] = part.trim().split(';');
+    const refused = params.some((p) => /^\s*q\s*=\s*0(\.0*)?\s*$/.test(p));
+    if (refused) continue;
+    const n = name.trim().toLowerCase();
+    if (n === 'br') return 'br';
+    if (n === 'gzip' || n === '*') gzipOk = true;
+  }
+  return gzipOk ? 'gzip' : 'identity';
+}
+
+export function sendPrecomputed(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  body: PrecomputedBody,
+  cacheControl: string,
+): FastifyReply {
+  reply.header('etag', body.etag).header('cache-control', cacheControl).header('vary', 'Accept-Encoding');
+  if (etagMatches(req.headers['if-none-match'], body.etag)) return reply.code(304).send();
+  const encoding = pickEncoding(req.headers['accept-encoding']);
+  reply.type(body.contentType);
+  if (encoding === 'identity') return reply.send(body.identity);
+  reply.header('content-encoding', encoding);
+  return reply.send(encoding === 'br' ? body.br : body.gzip);
+}

@@ -1,0 +1,179 @@
+/**
+ * createApiServer: the Fastify app serving the JSON API under /api/v1, the OpenAPI document and
+ * its UI at /docs, operations endpoints, and the built web app (web/dist) with a SPA fallback.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import compress from '@fastify/compress';
+import cors from '@fastify/cors';
+import etag from '@fastify/etag';
+import helmet from '@fastify/helmet';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from '../log/index.js';
+import type { Store } from '../storage/index.js';
+import { ActivityService } from './activity.js';
+import { dataCacheControl, type ApiContext } from './context.js';
+import { ApiError, errorHandler, sendError, toApiError } from './errors.js';
+import { httpLatencyHistogram } from './http-metrics.js';
+import type { LiveBus } from './live.js';
+import { healthRoutes, readinessSchema } from './routes/health.js';
+import { liveRoutes } from './routes/live.js';
+import { stateChangeRoutes } from './routes/state-changes.js';
+import { stationRoutes } from './routes/stations.js';
+import { systemRoutes } from './routes/system.js';
+import { sharedSchemas } from './schemas.js';
+import { SnapshotCache } from './snapshot.js';
+
+export const DEFAULT_TILE_URL = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png';
+export const DEFAULT_TILE_ATTRIBUTION = '© OpenStreetMap contributors';
+
+export interface ApiServerOptions {
+  store: Store;
+  systemId: string;
+  timezone: string;
+  pollIntervalSec: number;
+  live: LiveBus;
+  logger: Logger;
+  /** Folder of the built web app (web/dist); the API alone when absent. */
+  webRoot?: string;
+  /** Map tiles ({z}/{x}/{y}, optional {s}); '' = no tiles (plain background). */
+  tileUrl?: string;
+  tileAttribution?: string;
+  /** Default language of the web app before the browser's preference is known. */
+  language?: string;
+}
+
+/** Origins a tile URL template loads images from, for the Content-Security-Policy. */
+export function tileOrigins(tileUrl: string): string[] {
+  if (!tileUrl) return [];
+  try {
+    const u = new URL(tileUrl.replace(/\{s\}/g, 'a').replace(/\{[^}]*\}/g, '0'));
+    const host = tileUrl.includes('{s}.') ? u.host.replace(/^a\./, '*.') : u.host;
+    return [`${u.protocol}//${host}`];
+  } catch {
+    return [];
+  }
+}
+
+export async function createApiServer(opts: ApiServerOptions): Promise<FastifyInstance> {
+  const tileUrl = opts.tileUrl ?? DEFAULT_TILE_URL;
+  const app = Fastify({
+    loggerInstance: opts.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    // Malformed URLs (bad percent-encoding…) get the same JSON error as everything else.
+    frameworkErrors: (err, _req, reply) => {
+      void sendError(reply, toApiError(Object.assign(err, { statusCode: 400 })));
+    },
+  });
+  const snapshots = new SnapshotCache(opts);
+  const ctx: ApiContext = {
+    ...opts,
+    snapshots,
+    activity: new ActivityService(opts.store, opts.systemId, opts.timezone),
+    tileUrl,
+    tileAttribution: opts.tileAttribution ?? DEFAULT_TILE_ATTRIBUTION,
+    language: opts.language ?? 'fr',
+    dataCacheControl: dataCacheControl(opts.pollIntervalSec),
+  };
+  app.addHook('onClose', async () => snapshots.close());
+
+  const latency = httpLatencyHistogram();
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    latency.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler(errorHandler);
+  for (const s of [...sharedSchemas, readinessSchema]) app.addSchema(s);
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', 'blob:', ...tileOrigins(tileUrl)],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    // The site is often run on plain http on a LAN: no upgrade of subresources.
+    crossOriginEmbedderPolicy: false,
+  });
+  await app.register(cors, { origin: '*', methods: ['GET', 'HEAD'] });
+  await app.register(etag, { weak: true });
+  await app.register(compress, { threshold: 1024, encodings: ['br', 'gzip'] });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'dockwatch API',
+        version: '1.0.0',
+        description: 'Bike-share stations and their detected state (ok, locked, …). Times are POSIX seconds.',
+      },
+      tags: [{ name: 'stations' }, { name: 'state changes' }, { name: 'system' }, { name: 'live' }, { name: 'operations' }],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+
+  await app.register(
+    async (api) => {
+      stationRoutes(api, ctx);
+      stateChangeRoutes(api, ctx);
+      systemRoutes(api, ctx);
+      liveRoutes(api, ctx);
+    },
+    { prefix: '/api/v1' },
+  );
+  healthRoutes(app, ctx);
+
+  const webRoot = opts.webRoot && existsSync(path.join(opts.webRoot, 'index.html')) ? path.resolve(opts.webRoot) : null;
+  if (webRoot) {
+    await app.register(fastifyStatic, {
+      root: webRoot,
+      wildcard: false,
+      index: false,
+      setHeaders: (reply, filePath) => {
+        // Vite puts content hashes in asset names: they never change.
+        reply.header(
+          'cache-control',
+          filePath.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache',
+        );
+      },
+    });
+  } else if (opts.webRoot) {
+    opts.logger.warn({ webRoot: opts.webRoot }, 'web app not built (no index.html): serving the API only');
+  }
+
+  app.setNotFoundHandler((req, reply) => {
+    const url = req.url;
+    const isPage =
+      (req.method === 'GET' || req.method === 'HEAD') &&
+      !url.startsWith('/api/') &&
+      !url.startsWith('/docs') &&
+      !/\.[a-z0-9]{1,5}(\?|$)/i.test(url);
+    // Client-side routes (/carte, /station/16107…) all get the app's shell.
+    if (webRoot && isPage) return reply.header('cache-control', 'no-cache').sendFile('index.html', webRoot);
+    return sendError(reply, new ApiError('not_found', `No resource at ${req.method} ${url.split('?')[0] ?? ''}.`));
+  });
+
+  // Build the first snapshot and the usual-activity days before the first visitor asks.
+  app.addHook('onReady', async () => {
+    void snapshots
+      .current()
+      .then((snap) => ctx.activity.warm(snap.timeSec))
+      .catch((err: unknown) => opts.logger.warn({ err }, 'api: warm-up failed'));
+  });
+  return app;
+}

@@ -1,0 +1,205 @@
+/**
+ * The API's current picture of the system, rebuilt once per LiveBus version (snapshot or state
+ * change) and shared by every request until the next one.
+ */
+import { OBSERVED_STATION_ID } from '../activity/index.js';
+import type { Logger } from '../log/index.js';
+import type { StationStatus } from '../feed/model.js';
+import type { Store } from '../storage/index.js';
+import type { LiveBus } from './live.js';
+import { localSlotOf, localToUtcSec } from './local-time.js';
+import { precompute, type PrecomputedBody } from './precomputed.js';
+import { buildStationViews, categoryOf, stationDeltas, type StationDelta, type StationView } from './station-view.js';
+
+export interface Snapshot {
+  version: number;
+  /** Document time the data describes (latest snapshot); wall clock only before any data. */
+  timeSec: number;
+  views: StationView[];
+  byCode: Map<string, StationView>;
+  byId: Map<string, StationView>;
+  stations: PrecomputedBody;
+  /** Built on first request for this snapshot. */
+  geojson: Promise<PrecomputedBody> | null;
+}
+
+export interface SnapshotSource {
+  store: Store;
+  systemId: string;
+  timezone: string;
+  live: LiveBus;
+  logger: Logger;
+}
+
+/** Minimum gap between background rebuilds: a fast replay publishes thousands of snapshots a second. */
+const MIN_REBUILD_GAP_MS = 200;
+
+export class SnapshotCache {
+  private snapshot: Snapshot | null = null;
+  private inflight: Promise<Snapshot> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private lastStartMs = 0;
+  private readonly unsubscribe: () => void;
+  private readonly deltaListeners = new Set<(deltas: StationDelta[], snap: Snapshot) => void>();
+  private closed = false;
+  private lastActivityById: Map<string, number> | null = null;
+
+  constructor(private readonly src: SnapshotSource) {
+    this.unsubscribe = src.live.subscribe(() => this.scheduleRebuild());
+  }
+
+  /** The snapshot for the current LiveBus version (waits for at most one rebuild). */
+  current(): Promise<Snapshot> {
+    const snap = this.snapshot;
+    if (snap && snap.version === this.src.live.version) return Promise.resolve(snap);
+    return this.inflight ?? this.rebuild();
+  }
+
+  /** Called with the stations whose counts or state changed, after each rebuild. */
+  onDeltas(listener: (deltas: StationDelta[], snap: Snapshot) => void): () => void {
+    this.deltaListeners.add(listener);
+    return () => this.deltaListeners.delete(listener);
+  }
+
+  geojson(snap: Snapshot): Promise<PrecomputedBody> {
+    snap.geojson ??= precompute(toGeoJson(snap), 'application/geo+json; charset=utf-8');
+    return snap.geojson;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.unsubscribe();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private scheduleRebuild(): void {
+    if (this.timer || this.closed) return;
+    const waitMs = Math.max(0, this.lastStartMs + MIN_REBUILD_GAP_MS - Date.now());
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (this.inflight) {
+        // Try again once the running rebuild is done: it may predate the newest version.
+        void this.inflight.finally(() => this.scheduleRebuild());
+        return;
+      }
+      if (this.snapshot?.version !== this.src.live.version) void this.rebuild().catch(() => undefined);
+    }, waitMs);
+    this.timer.unref();
+  }
+
+  private rebuild(): Promise<Snapshot> {
+    this.lastStartMs = Date.now();
+    const version = this.src.live.version;
+    const p = this.load(version)
+      .then((snap) => {
+        const prev = this.snapshot;
+        if (!prev || snap.version >= prev.version) this.snapshot = snap;
+        if (prev && this.deltaListeners.size > 0) {
+          const deltas = stationDeltas(prev.byCode, snap.views);
+          if (deltas.length > 0) for (const l of this.deltaListeners) l(deltas, snap);
+        }
+        return snap;
+      })
+      .catch((err: unknown) => {
+        this.src.logger.error({ err }, 'api: could not rebuild the stations snapshot');
+        // Keep serving the last good picture when there is one.
+        if (this.snapshot) return this.snapshot;
+        throw err;
+      })
+      .finally(() => {
+        if (this.inflight === p) this.inflight = null;
+      });
+    this.inflight = p;
+    return p;
+  }
+
+  private async load(version: number): Promise<Snapshot> {
+    const { store, systemId, timezone, live } = this.src;
+    const [infos, statuses, detected, health] = await Promise.all([
+      store.listStationInfo(systemId),
+      store.listStationStatus(systemId),
+      store.listDetectedStates(systemId),
+      store.feedHealth(systemId),
+    ]);
+    let timeSec = live.lastSnapshotSec ?? health?.lastDocumentSec ?? null;
+    if (timeSec === null) {
+      for (const s of statuses) if (s.lastReportedSec !== null && (timeSec === null || s.lastReportedSec > timeSec)) timeSec = s.lastReportedSec;
+    }
+    timeSec ??= Math.floor(Date.now() / 1000);
+    const lastActivity = await this.updateLastActivity(statuses, timeSec);
+    const views = buildStationViews(infos, statuses, detected, lastActivity);
+    const byCode = new Map<string, StationView>();
+    const byId = new Map<string, StationView>();
+    for (const v of views) {
+      byCode.set(v.code, v);
+      byId.set(v.id, v);
+    }
+    const counts = countByState(views);
+    const stations = await precompute({ system: systemId, timeSec, version, count: views.length, counts, stations: views });
+    return { version, timeSec, views, byCode, byId, stations, geojson: null };
+  }
+
+  /**
+   * Last rental or return per station. Read once from the activity store (slot resolution, today
+   * and yesterday), then kept up to date from the snapshots themselves: a station whose bike
+   * counts moved between two snapshots had activity at the newer one. That avoids re-reading
+   * ~100 k activity rows (a synchronous SQLite scan) at every snapshot.
+   */
+  private async updateLastActivity(statuses: StationStatus[], timeSec: number): Promise<Map<string, number>> {
+    const prev = this.snapshot;
+    if (!this.lastActivityById || !prev) {
+      this.lastActivityById = await this.lastActivityFromStore(timeSec);
+      return this.lastActivityById;
+    }
+    const map = this.lastActivityById;
+    for (const s of statuses) {
+      const v = prev.byId.get(s.stationId);
+      if (!v) continue;
+      if (v.bikes.mechanical !== s.bikes.mechanical || v.bikes.electric !== s.bikes.electric || v.bikes.other !== s.bikes.other) {
+        if (timeSec > (map.get(s.stationId) ?? 0)) map.set(s.stationId, timeSec);
+      }
+    }
+    return map;
+  }
+
+  private async lastActivityFromStore(nowSec: number): Promise<Map<string, number>> {
+    const { store, systemId, timezone } = this.src;
+    const today = localSlotOf(nowSec, timezone).day;
+    const rows = await store.loadActivity(systemId, today - 1, today);
+    const best = new Map<string, number>();
+    for (const r of rows) {
+      if (r.rented + r.returned === 0 || r.stationId === OBSERVED_STATION_ID) continue;
+      const key = r.day * 144 + r.slot;
+      const prev = best.get(r.stationId);
+      if (prev === undefined || key > prev) best.set(r.stationId, key);
+    }
+    const timeByKey = new Map<number, number>();
+    const out = new Map<string, number>();
+    for (const [id, key] of best) {
+      let t = timeByKey.get(key);
+      if (t === undefined) {
+        t = Math.min(nowSec, localToUtcSec(Math.floor(key / 144), (key % 144) * 10, timezone));
+        timeByKey.set(key, t);
+      }
+      out.set(id, t);
+    }
+    return out;
+  }
+}
+
+export function countByState(views: StationView[]): Record<string, number> {
+  const counts: Record<string, number> = { ok: 0, locked: 0, partial: 0, closed: 0, learning: 0 };
+  for (const v of views) counts[categoryOf(v.state)]! += 1;
+  return counts;
+}
+
+function toGeoJson(snap: Snapshot): unknown {
+  return {
+    type: 'FeatureCollection',
+    features: snap.views.map((v) => {
+      const { lat, lon, ...properties } = v;
+      return { type: 'Feature', id: v.code, geometry: { type: 'Point', coordinates: [lon, lat] }, properties };
+    }),
+  };
+}

@@ -1,0 +1,43 @@
+/** Turns a detector's state changes into alarm episodes: the spans a station spent in an alarm state. */
+import type { DetectedState, StateChange, StationState } from '../detection/types.js';
+
+export const ALARM_STATES: ReadonlySet<StationState> = new Set<StationState>(['locked', 'rent_blocked', 'return_blocked']);
+
+export interface AlarmEpisode {
+  stationId: string;
+  startSec: number;
+  /** null while still open at the end of the trace. */
+  endSec: number | null;
+  /** The first alarm state, and every alarm state the episode went through. */
+  firstState: DetectedState;
+  states: DetectedState[];
+  confidence: number;
+}
+
+/**
+ * One episode from entering any alarm state until leaving all of them: rent_blocked → locked is
+ * one alarm to a person, not two.
+ */
+export function episodesFrom(changes: readonly StateChange[]): AlarmEpisode[] {
+  const open = new Map<string, AlarmEpisode>();
+  const done: AlarmEpisode[] = [];
+  for (const c of changes) {
+    const inAlarm = ALARM_STATES.has(c.to);
+    const ep = open.get(c.stationId);
+    if (inAlarm) {
+      const state = c.to as DetectedState;
+      if (ep) {
+        if (!ep.states.includes(state)) ep.states.push(state);
+        ep.confidence = Math.max(ep.confidence, c.confidence);
+      } else {
+        const e: AlarmEpisode = { stationId: c.stationId, startSec: c.timeSec, endSec: null, firstState: state, states: [state], confidence: c.confidence };
+        open.set(c.stationId, e);
+        done.push(e);
+      }
+    } else if (ep) {
+      ep.endSec = c.timeSec;
+      open.delete(c.stationId);
+    }
+  }
+  return done.sort((a, b) => a.startSec - b.startSec);
+}

@@ -1,0 +1,215 @@
+/**
+ * Scores one detector's alarms against the injected faults.
+ *
+ * How alarms are attributed (each alarm episode by the time it starts):
+ * - `hit`: starts inside a station fault's window [start, end) at that station.
+ * - `late`: starts within `lateSec` after a fault's end at that station (caused by the fault, useless).
+ * - `outage`: starts during a feed outage or within `outagePostSec` after it (any station).
+ * - `unexplained`: everything else. Real locks already in the trace are unknown, so these are not
+ *   called false: they give the false-alarm rate on un-injected station-time (an upper bound) and the
+ *   top stations are listed so that a person can look.
+ * Precision is measured at the injected prevalence: around each fault, its station's alarms from
+ * `neighbourhoodSec` before the start to `neighbourhoodSec` after the end; hits / all of them.
+ */
+import type { DetectedState } from '../detection/types.js';
+import { BUSYNESS_BANDS, STATION_FAULT_KINDS, bandOf, type Fault, type OutageFault, type StationFault, type StationFaultKind } from './faults.js';
+import type { AlarmEpisode } from './episodes.js';
+
+export interface StationExposure {
+  stationId: string;
+  eventsPerHour: number;
+  /** Observed, un-injected station-time after the warm-up (blind time excluded). */
+  uninjectedSec: number;
+}
+
+export interface ScoreOptions {
+  lateSec?: number; // default 2 h
+  outagePostSec?: number; // default 1 h
+  neighbourhoodSec?: number; // default 24 h
+}
+
+export interface FaultOutcome {
+  faultId: number;
+  kind: StationFaultKind;
+  stationId: string;
+  durationSec: number;
+  eventsPerHour: number;
+  /** An alarm was already up when the fault began: neither hit nor miss. */
+  masked: boolean;
+  delaySec: number | null;
+  state: DetectedState | null;
+}
+
+export interface Rates {
+  faults: number;
+  masked: number;
+  detected: number;
+  recall: number | null;
+  /** Detected with the state the fault implies (rent_blocked for stuck bikes). */
+  rightState: number;
+  alarms: number;
+  falseInNeighbourhood: number;
+  precision: number | null;
+  delayMedianSec: number | null;
+  delayP90Sec: number | null;
+}
+
+export interface DetectorScore {
+  detector: string;
+  byKind: Record<StationFaultKind, Rates & { byBand: Rates[] }>;
+  /** The issue's goals: locks ≥ 2 h at stations with ≥ 1 event/h, and the same for partial locks. */
+  goalLocks: Rates;
+  goalPartial: Rates;
+  falseAlarms: { alarms: number; stationDays: number; per100StationDays: number | null; byBand: Array<{ alarms: number; stationDays: number; per100StationDays: number | null }> };
+  outages: { outages: number; alarms: number; expectedByChance: number };
+  unexplainedTop: Array<{ stationId: string; alarms: number; alarmHours: number; eventsPerHour: number }>;
+  outcomes: FaultOutcome[];
+}
+
+const RIGHT_STATE: Record<StationFaultKind, DetectedState> = {
+  locked: 'locked',
+  rent_blocked: 'rent_blocked',
+  return_blocked: 'return_blocked',
+  stuck_bikes: 'rent_blocked',
+};
+
+export function scoreDetector(
+  detector: string,
+  faults: readonly Fault[],
+  episodes: readonly AlarmEpisode[],
+  exposure: readonly StationExposure[],
+  endSec: number,
+  opts: ScoreOptions = {},
+): DetectorScore {
+  const lateSec = opts.lateSec ?? 7200;
+  const outagePost = opts.outagePostSec ?? 3600;
+  const hood = opts.neighbourhoodSec ?? 86_400;
+  const stationFaults = faults.filter((f): f is StationFault => f.kind !== 'outage');
+  const outages = faults.filter((f): f is OutageFault => f.kind === 'outage');
+  const byStation = new Map<string, AlarmEpisode[]>();
+  for (const e of episodes) {
+    const list = byStation.get(e.stationId) ?? [];
+    list.push(e);
+    byStation.set(e.stationId, list);
+  }
+
+  // Attribute every episode.
+  const attributed = new Set<AlarmEpisode>();
+  const outcomes: FaultOutcome[] = [];
+  const hood_: Map<number, { alarms: number; falses: number }> = new Map();
+  for (const f of stationFaults) {
+    const list = byStation.get(f.stationId) ?? [];
+    const masked = list.some((e) => e.startSec < f.startSec && (e.endSec === null || e.endSec > f.startSec));
+    const hit = list.find((e) => e.startSec >= f.startSec && e.startSec < f.endSec);
+    let alarms = 0;
+    let falses = 0;
+    for (const e of list) {
+      if (e.startSec >= f.startSec && e.startSec < f.endSec + lateSec) attributed.add(e);
+      if (e.startSec < f.startSec - hood || e.startSec >= f.endSec + hood) continue;
+      alarms++;
+      if (!(e.startSec >= f.startSec && e.startSec < f.endSec)) falses++;
+    }
+    hood_.set(f.id, { alarms, falses });
+    outcomes.push({
+      faultId: f.id,
+      kind: f.kind,
+      stationId: f.stationId,
+      durationSec: f.endSec - f.startSec,
+      eventsPerHour: f.eventsPerHour,
+      masked,
+      delaySec: !masked && hit ? hit.startSec - f.startSec : null,
+      state: !masked && hit ? hit.firstState : null,
+    });
+  }
+  let outageAlarms = 0;
+  let outageSec = 0;
+  for (const o of outages) {
+    outageSec += o.endSec - o.startSec + outagePost;
+    for (const e of episodes) {
+      if (e.startSec >= o.startSec && e.startSec < o.endSec + outagePost && !attributed.has(e)) {
+        attributed.add(e);
+        outageAlarms++;
+      }
+    }
+  }
+
+  const expByStation = new Map(exposure.map((x) => [x.stationId, x]));
+  const bandAlarms = BUSYNESS_BANDS.map(() => ({ alarms: 0, sec: 0 }));
+  for (const x of exposure) bandAlarms[bandOf(x.eventsPerHour)]!.sec += x.uninjectedSec;
+  const perStation = new Map<string, { alarms: number; alarmSec: number }>();
+  let unexplained = 0;
+  for (const e of episodes) {
+    if (attributed.has(e)) continue;
+    const x = expByStation.get(e.stationId);
+    if (!x) continue; // only alarms after the warm-up, at stations with exposure
+    unexplained++;
+    bandAlarms[bandOf(x.eventsPerHour)]!.alarms++;
+    const s = perStation.get(e.stationId) ?? { alarms: 0, alarmSec: 0 };
+    s.alarms++;
+    s.alarmSec += (e.endSec ?? endSec) - e.startSec;
+    perStation.set(e.stationId, s);
+  }
+  const totalSec = bandAlarms.reduce((a, b) => a + b.sec, 0);
+  const per100 = (alarms: number, sec: number) => (sec > 0 ? (alarms / (sec / 86_400)) * 100 : null);
+  const chance = totalSec > 0 ? (unexplained / totalSec) * exposure.length * outageSec : 0;
+
+  const rates = (sel: (o: FaultOutcome) => boolean): Rates => ratesOf(outcomes.filter(sel), hood_, RIGHT_STATE);
+  const byKind = {} as DetectorScore['byKind'];
+  for (const kind of STATION_FAULT_KINDS) {
+    byKind[kind] = {
+      ...rates((o) => o.kind === kind),
+      byBand: BUSYNESS_BANDS.map((_, b) => rates((o) => o.kind === kind && bandOf(o.eventsPerHour) === b)),
+    };
+  }
+  const goal = (o: FaultOutcome) => o.durationSec >= 7200 && o.eventsPerHour >= 1;
+  return {
+    detector,
+    byKind,
+    goalLocks: rates((o) => o.kind === 'locked' && goal(o)),
+    goalPartial: rates((o) => (o.kind === 'rent_blocked' || o.kind === 'return_blocked') && goal(o)),
+    falseAlarms: {
+      alarms: unexplained,
+      stationDays: totalSec / 86_400,
+      per100StationDays: per100(unexplained, totalSec),
+      byBand: bandAlarms.map((b) => ({ alarms: b.alarms, stationDays: b.sec / 86_400, per100StationDays: per100(b.alarms, b.sec) })),
+    },
+    outages: { outages: outages.length, alarms: outageAlarms, expectedByChance: chance },
+    unexplainedTop: [...perStation.entries()]
+      .map(([stationId, s]) => ({ stationId, alarms: s.alarms, alarmHours: s.alarmSec / 3600, eventsPerHour: expByStation.get(stationId)?.eventsPerHour ?? 0 }))
+      .sort((a, b) => b.alarms - a.alarms || b.alarmHours - a.alarmHours)
+      .slice(0, 10),
+    outcomes,
+  };
+}
+
+function ratesOf(list: FaultOutcome[], hood: Map<number, { alarms: number; falses: number }>, right: Record<StationFaultKind, DetectedState>): Rates {
+  const scored = list.filter((o) => !o.masked);
+  const delays = scored.flatMap((o) => (o.delaySec === null ? [] : [o.delaySec])).sort((a, b) => a - b);
+  let alarms = 0;
+  let falses = 0;
+  for (const o of list) {
+    const h = hood.get(o.faultId);
+    if (h) {
+      alarms += h.alarms;
+      falses += h.falses;
+    }
+  }
+  return {
+    faults: list.length,
+    masked: list.length - scored.length,
+    detected: delays.length,
+    recall: scored.length > 0 ? delays.length / scored.length : null,
+    rightState: scored.filter((o) => o.state === right[o.kind]).length,
+    alarms,
+    falseInNeighbourhood: falses,
+    precision: alarms > 0 ? (alarms - falses) / alarms : null,
+    delayMedianSec: quantile(delays, 0.5),
+    delayP90Sec: quantile(delays, 0.9),
+  };
+}
+
+/** Nearest-rank quantile of sorted values. */
+export function quantile(sorted: readonly number[], q: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+/** `dockwatch`: thin commands over the library. Each command lives in its own module. */
+import { Command, Option } from 'commander';
+import { DOCKWATCH_VERSION } from '../feed/http/index.js';
+import { ConfigError } from '../config/index.js';
+import { runWatch } from './watch.js';
+import { runReplayCommand } from './replay.js';
+import { runRecordCommand } from './record-command.js';
+import { runSimulate } from './simulate.js';
+import { runDemo } from './demo.js';
+
+const program = new Command('dockwatch')
+  .description('Watches a bike-share GBFS feed and tells which stations are locked.')
+  .version(DOCKWATCH_VERSION)
+  .showHelpAfterError();
+
+const common = (cmd: Command): Command =>
+  cmd
+    .option('--database <path>', 'SQLite file (env DOCKWATCH_DATABASE)')
+    .option('--detector <name>', 'detector: seed, … (env DOCKWATCH_DETECTOR)')
+    .option('--min-history-days <n>', 'days of history before judging a station (env DOCKWATCH_MIN_HISTORY_DAYS)')
+    .option('--timezone <tz>', "system time zone override, e.g. Europe/Paris (env DOCKWATCH_TIMEZONE)")
+    .option('--system <id>', 'system id (env DOCKWATCH_SYSTEM_ID)')
+    .option('--log-level <level>', 'trace|debug|info|warn|error (env DOCKWATCH_LOG_LEVEL)');
+
+common(program.command('watch'))
+  .description('watch a feed, detect locked stations, serve the web app and the API')
+  .option('--feed <url>', "gbfs.json or station_status URL (env DOCKWATCH_FEED_URL; default Vélib' Métropole)")
+  .option('--poll-interval-sec <n>', 'seconds between station_status polls (env DOCKWATCH_POLL_INTERVAL_SEC)')
+  .option('--host <host>', 'HTTP listen address (env DOCKWATCH_HOST)')
+  .option('--port <port>', 'HTTP port (env DOCKWATCH_PORT)')
+  .option('--language <code>', 'preferred feed language (env DOCKWATCH_LANGUAGE)')
+  .option('--retention-days <n>', 'history kept (env DOCKWATCH_RETENTION_DAYS)')
+  .option('--tile-url <url>', "map tiles, '' for none (env DOCKWATCH_TILE_URL)")
+  .action((opts: Record<string, string | undefined>) => runWatch(opts));
+
+common(program.command('replay'))
+  .description('run recorded archives through the pipeline as fast as possible')
+  .argument('<paths...>', 'archive directories or .jsonl.br files')
+  .option('--state-changes <file>', 'also write every state change as JSON Lines')
+  .option('--gap-sec <n>', 'longer silences are blind time (default: 3 × the median document interval)')
+  .option('--fresh', 'start over: delete the replay database first')
+  .option('--json', 'print the summary as JSON')
+  .action((paths: string[], opts: Record<string, string | boolean | undefined>) => runReplayCommand(paths, opts));
+
+program
+  .command('record')
+  .description('record what a feed serves into rotating brotli JSON Lines archives')
+  .requiredOption('--feed <url>', 'gbfs.json or station_status URL')
+  .requiredOption('--out <dir>', 'archive directory')
+  .option('--poll-interval-sec <n>', 'seconds between polls', '60')
+  .option('--log-level <level>', 'trace|debug|info|warn|error')
+  .action((opts: { feed: string; out: string; pollIntervalSec: string; logLevel?: string }) => runRecordCommand(opts));
+
+program
+  .command('simulate')
+  .description('serve a synthetic GBFS feed (GBFS 2.3 and Vélib-shaped) with injectable faults')
+  .option('--port <port>', 'port (0 = any free port)', '8090')
+  .option('--host <host>', 'listen address', '127.0.0.1')
+  .option('--stations <source>', 'synthetic, synthetic:N, or a station_information file or directory', 'synthetic')
+  .option('--seed <seed>', 'random seed', '1')
+  .option('--speed <x>', 'simulated seconds per real second', '1')
+  .option('--start <time>', 'simulated start (ISO 8601 or POSIX seconds; default now)')
+  .option('--timezone <tz>', 'time zone of the synthetic system', 'Europe/Paris')
+  .addOption(new Option('--fault <spec...>', 'fault to inject, e.g. locked:station=S001,start=+1h,duration=6h'))
+  .action(async (opts: Record<string, string | string[] | undefined>) => {
+    await runSimulate({
+      port: Number(opts['port']),
+      host: String(opts['host']),
+      stations: String(opts['stations']),
+      seed: String(opts['seed']),
+      speed: Number(opts['speed']),
+      ...(typeof opts['start'] === 'string' ? { start: opts['start'] } : {}),
+      timezone: String(opts['timezone']),
+      faults: Array.isArray(opts['fault']) ? opts['fault'] : [],
+    });
+  });
+
+program
+  .command('demo')
+  .description('offline demo: a simulated city with a few locked stations, detected within minutes')
+  .option('--port <port>', 'HTTP port of the web app', '8080')
+  .option('--host <host>', 'listen address', '127.0.0.1')
+  .option('--database <path>', 'SQLite file (default: a fresh file under ./data)')
+  .option('--log-level <level>', 'trace|debug|info|warn|error')
+  .action((opts: Record<string, string | undefined>) => runDemo(opts));
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`dockwatch: ${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`dockwatch: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

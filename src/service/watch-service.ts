@@ -1,0 +1,177 @@
+import type { FastifyInstance } from 'fastify';
+import { createApiServer, createLiveBus, type LiveBus } from '../api/index.js';
+import { FeedWatcher } from '../feed/http/index.js';
+import type { Rejection, StatusDocument, SystemInformation } from '../feed/model.js';
+import type { Logger } from '../log/index.js';
+import { metrics } from '../metrics/index.js';
+import { Pipeline } from '../pipeline/index.js';
+import type { Store } from '../storage/index.js';
+
+export interface WatchServiceOptions {
+  store: Store;
+  system: string;
+  systemName: string;
+  feedUrl: string;
+  language: string;
+  /** Configured override; else system_information's, else the last known, else Europe/Paris. */
+  timeZone: string | undefined;
+  pollIntervalSec: number;
+  detector: string;
+  minHistoryDays: number;
+  retentionDays: number;
+  logger: Logger;
+  /** null: no HTTP server (tests of the pipeline alone). */
+  http: { host: string; port: number; webRoot?: string; tileUrl: string } | null;
+  detectorOptions?: Record<string, unknown>;
+  /** Document time between two polls when it differs from the poll interval (an accelerated simulator). */
+  documentIntervalSec?: number;
+}
+
+const DEFAULT_TIME_ZONE = 'Europe/Paris';
+const RETENTION_EVERY_MS = 3_600_000;
+const DAY_SEC = 86_400;
+
+/**
+ * The one-process service: feed watcher → pipeline (log, activity, detection) → API + web app.
+ * Nothing starts in the constructor; `start()` does, `stop()` ends cleanly (checkpoint saved).
+ */
+export class WatchService {
+  readonly live: LiveBus = createLiveBus();
+  private watcher: FeedWatcher | null = null;
+  private pipeline: Pipeline | null = null;
+  private api: FastifyInstance | null = null;
+  private retentionTimer: NodeJS.Timeout | null = null;
+  private timeZone: string | undefined;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: WatchServiceOptions) {
+    this.log = opts.logger.child({ system: opts.system });
+    this.timeZone = opts.timeZone;
+  }
+
+  /** Base URL of the HTTP server once started. */
+  url: string | null = null;
+
+  async start(): Promise<void> {
+    const { store, system } = this.opts;
+    const known = (await store.listSystems()).find((s) => s.id === system);
+    this.timeZone ??= known?.timezone;
+    await this.saveSystem(this.timeZone ?? DEFAULT_TIME_ZONE);
+
+    if (this.opts.http) {
+      this.api = await createApiServer({
+        store,
+        systemId: system,
+        timezone: this.timeZone ?? DEFAULT_TIME_ZONE,
+        pollIntervalSec: this.opts.pollIntervalSec,
+        live: this.live,
+        logger: this.log,
+        tileUrl: this.opts.http.tileUrl,
+        language: this.opts.language,
+        ...(this.opts.http.webRoot ? { webRoot: this.opts.http.webRoot } : {}),
+      });
+      this.url = await this.api.listen({ host: this.opts.http.host, port: this.opts.http.port });
+      this.log.info({ url: this.url }, `web app and API at ${this.url}`);
+    }
+
+    this.watcher = new FeedWatcher({
+      system,
+      feedUrl: this.opts.feedUrl,
+      pollIntervalMs: this.opts.pollIntervalSec * 1000,
+      language: this.opts.language,
+      logger: this.opts.logger,
+      handlers: {
+        onSystemInformation: (info) => this.onSystemInformation(info),
+        onInformation: async (doc) => (await this.openPipeline()).ingestInformation(doc),
+        onStatus: (doc, meta) => this.onStatus(doc, meta.rejections),
+        onHealth: (health) => void store.saveFeedHealth(health).catch((err: unknown) => this.storeFailed(err)),
+      },
+    });
+    this.watcher.start();
+    this.retentionTimer = setInterval(() => void this.prune(), RETENTION_EVERY_MS);
+    this.retentionTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
+    await this.watcher?.stop();
+    await this.api?.close();
+    try {
+      await this.pipeline?.flush();
+    } catch (err) {
+      this.log.error({ err }, 'could not save the detector checkpoint on stop');
+    }
+  }
+
+  private async onSystemInformation(info: SystemInformation): Promise<void> {
+    if (this.opts.timeZone !== undefined || info.timezone === this.timeZone) return;
+    if (this.pipeline !== null) {
+      this.log.warn({ timezone: info.timezone }, 'the feed changed its time zone: restart dockwatch to apply it');
+      return;
+    }
+    this.timeZone = info.timezone;
+    await this.saveSystem(info.timezone);
+  }
+
+  private async onStatus(doc: StatusDocument, rejections: Rejection[]): Promise<void> {
+    try {
+      const pipeline = await this.openPipeline();
+      const ids = new Set<string>();
+      for (const r of rejections) if (r.stationId !== null) ids.add(r.stationId);
+      await pipeline.ingestStatus(doc, ids.size > 0 ? ids : undefined);
+      if (this.watcher) await this.opts.store.saveFeedHealth(this.watcher.health());
+    } catch (err) {
+      // The store failed (disk full, locked…): keep the last good state, rebuild the pipeline
+      // from the store at the next document, and keep polling.
+      this.storeFailed(err);
+      this.pipeline = null;
+    }
+  }
+
+  private async openPipeline(): Promise<Pipeline> {
+    this.pipeline ??= await Pipeline.open({
+      store: this.opts.store,
+      system: this.opts.system,
+      timeZone: this.timeZone ?? DEFAULT_TIME_ZONE,
+      detector: this.opts.detector,
+      minHistoryDays: this.opts.minHistoryDays,
+      // Blind after 3 missed polls: the watcher's own outage must never look like inactivity.
+      gapThresholdSec: 3 * (this.opts.documentIntervalSec ?? this.opts.pollIntervalSec),
+      listener: this.live,
+      logger: this.log,
+      ...(this.opts.detectorOptions ? { detectorOptions: this.opts.detectorOptions } : {}),
+    });
+    return this.pipeline;
+  }
+
+  private async saveSystem(timeZone: string): Promise<void> {
+    await this.opts.store.upsertSystem({
+      id: this.opts.system,
+      name: this.opts.systemName,
+      feedUrl: this.opts.feedUrl,
+      timezone: timeZone,
+    });
+  }
+
+  private async prune(): Promise<void> {
+    const nowSec = Math.floor(Date.now() / 1000);
+    const keepSec = this.opts.retentionDays * DAY_SEC;
+    // Activity needs four weeks of history whatever the retention says.
+    const activityDays = Math.max(this.opts.retentionDays, 29);
+    try {
+      const deleted = await this.opts.store.prune({
+        eventsBeforeSec: nowSec - keepSec,
+        stateChangesBeforeSec: nowSec - keepSec,
+        activityBeforeDay: Math.floor(nowSec / DAY_SEC) - activityDays,
+      });
+      if (deleted > 0) this.log.info({ deleted }, 'retention: old rows deleted');
+    } catch (err) {
+      this.storeFailed(err);
+    }
+  }
+
+  private storeFailed(err: unknown): void {
+    metrics.storeErrors.inc({ system: this.opts.system });
+    this.log.error({ err }, 'storage error: state kept, will retry at the next document');
+  }
+}
