@@ -10,9 +10,10 @@
  * Prints the size after each day and the growth of the last day (the first day also carries the
  * fixed part: dictionaries, diff state, station information).
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import type { FeedEvent } from '../src/events/types.js';
 import type { StationStatus } from '../src/feed/model.js';
@@ -194,6 +195,40 @@ try {
   // dbstat is an optional SQLite module
 }
 db.close();
+// The yardstick of the replay target: JSON.parse of one Vélib' document (the real snapshot in
+// ../shared when present, else a synthetic one of the same shape), timed the same way.
+const shared = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/data/velib-2025-10/station_status.json');
+const docJson = existsSync(shared)
+  ? readFileSync(shared, 'utf8')
+  : JSON.stringify({
+      lastUpdatedOther: DAY0_SEC,
+      ttl: 3600,
+      data: {
+        stations: ids.map((id, i) => ({
+          station_id: Number(id),
+          num_bikes_available: 12,
+          numBikesAvailable: 12,
+          num_bikes_available_types: [{ mechanical: 8 }, { ebike: 4 }],
+          num_docks_available: 20,
+          numDocksAvailable: 20,
+          is_installed: 1,
+          is_returning: 1,
+          is_renting: 1,
+          last_reported: DAY0_SEC,
+          stationCode: String(10_000 + i),
+          station_opening_hours: null,
+        })),
+      },
+    });
+const parses = 200;
+const p0 = cpuMs();
+for (let k = 0; k < parses; k++) JSON.parse(docJson);
+const parseMs = (cpuMs() - p0) / parses;
+const diffPerDocMs = commitDiffMs / (days * DOCS_PER_DAY);
+console.log(
+  `JSON.parse of one ${existsSync(shared) ? 'real' : 'synthetic'} Vélib' document (${(docJson.length / 1e3).toFixed(0)} kB): ${parseMs.toFixed(2)} ms CPU; ` +
+    `commitDiff per document: ${diffPerDocMs.toFixed(2)} ms CPU = ${((100 * diffPerDocMs) / parseMs).toFixed(0)} % of it`,
+);
 console.log(`GROWTH: ${growth.toFixed(1)} MB/day`);
 if (keep) console.log(`kept ${file}`);
 else rmSync(root, { recursive: true, force: true });

@@ -14,28 +14,62 @@ const gz = promisify(gzip);
 export interface PrecomputedBody {
   identity: Buffer;
   gzip: Buffer;
+  /** Quality 5 at first, replaced by quality 11 when `best` resolves (same bytes once decoded). */
   br: Buffer;
   etag: string;
   contentType: string;
+  /** Set when a newer body replaces this one: its pending best-quality pass is skipped. */
+  superseded: boolean;
+  /** Resolves once `br` holds the best compression (or the pass was skipped). */
+  best: Promise<void>;
 }
 
-export async function precompute(value: unknown, contentType = 'application/json; charset=utf-8'): Promise<PrecomputedBody> {
+const brotliParams = (quality: number, size: number) => ({
+  params: {
+    [constants.BROTLI_PARAM_QUALITY]: quality,
+    [constants.BROTLI_PARAM_SIZE_HINT]: size,
+    [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
+  },
+});
+
+/** One best-quality pass at a time: they are slow (seconds) and only the newest body matters. */
+let bestQueue: Promise<void> = Promise.resolve();
+
+/**
+ * Brotli 11 is ~30 % smaller than 5 on station lists but ~80x slower (2.5 s for 1,500 stations on
+ * a busy core): serve quality 5 at once, then swap in quality 11 computed in the background.
+ * Both run on libuv's thread pool, never on the event loop.
+ */
+export async function precompute(
+  value: unknown,
+  contentType = 'application/json; charset=utf-8',
+  opts: { bestBrotli?: boolean } = {},
+): Promise<PrecomputedBody> {
   const identity = Buffer.from(JSON.stringify(value));
-  // Both run on libuv's thread pool: the event loop keeps serving the previous body meanwhile.
-  // Brotli quality 9 is ~10x faster than 11 for ~3 % more bytes on this JSON.
-  const [gzipBody, brBody] = await Promise.all([
-    gz(identity, { level: 9 }),
-    brotli(identity, {
-      params: {
-        [constants.BROTLI_PARAM_QUALITY]: 9,
-        [constants.BROTLI_PARAM_SIZE_HINT]: identity.length,
-        [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
-      },
-    }),
-  ]);
+  const [gzipBody, brBody] = await Promise.all([gz(identity, { level: 9 }), brotli(identity, brotliParams(5, identity.length))]);
   const hash = createHash('sha1').update(identity).digest('base64url').slice(0, 16);
   // Weak: the same entity is served under several content-encodings.
-  return { identity, gzip: gzipBody, br: brBody, etag: `W/"${hash}"`, contentType };
+  const body: PrecomputedBody = {
+    identity,
+    gzip: gzipBody,
+    br: brBody,
+    etag: `W/"${hash}"`,
+    contentType,
+    superseded: false,
+    best: Promise.resolve(),
+  };
+  if (opts.bestBrotli) {
+    body.best = bestQueue = bestQueue.then(async () => {
+      if (body.superseded) return;
+      try {
+        const best = await brotli(identity, brotliParams(11, identity.length));
+        if (best.length < body.br.length) body.br = best;
+      } catch {
+        // keep the quality-5 body
+      }
+    });
+  }
+  return body;
 }
 
 function etagMatches(header: string | undefined, etag: string): boolean {

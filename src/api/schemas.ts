@@ -17,10 +17,10 @@ export const stationCodeParam = { type: 'string', minLength: 1, maxLength: 64, p
 export const stationViewSchema = {
   $id: 'Station',
   type: 'object',
-  required: ['code', 'id', 'name', 'lat', 'lon', 'bikes', 'docks', 'blockedDocks', 'declared', 'detected', 'state'],
+  required: ['code', 'name', 'lat', 'lon', 'bikes', 'docks', 'blockedDocks', 'declared', 'detected', 'state'],
   properties: {
     code: { type: 'string', description: 'Code people know (Vélib’ stationCode), else the station_id' },
-    id: { type: 'string', description: 'Feed station_id' },
+    id: { type: 'string', description: 'Feed station_id (station page only: /stations/{code})' },
     name: { type: 'string' },
     lat: { type: 'number' },
     lon: { type: 'number' },
@@ -41,7 +41,7 @@ export const stationViewSchema = {
     confidence: nullableNumber,
     detector: nullableString,
     lastActivity: { ...nullableInt, description: 'Start of the latest 10-min slot with a rental or return' },
-    lastReported: nullableInt,
+    lastReported: { ...nullableInt, description: 'Feed last_reported (station page only)' },
   },
 } as const;
 

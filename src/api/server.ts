@@ -11,7 +11,7 @@ import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../log/index.js';
 import type { Store } from '../storage/index.js';
 import { ActivityService } from './activity.js';
@@ -62,7 +62,8 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
   const tileUrl = opts.tileUrl ?? DEFAULT_TILE_URL;
   const app = Fastify({
     loggerInstance: opts.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // One log line per request would cost more than serving /stations itself; latency goes to /metrics.
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
     // Malformed URLs (bad percent-encoding…) get the same JSON error as everything else.

@@ -31,8 +31,20 @@ export interface SnapshotSource {
   logger: Logger;
 }
 
-/** Minimum gap between background rebuilds: a fast replay publishes thousands of snapshots a second. */
-const MIN_REBUILD_GAP_MS = 200;
+/**
+ * Minimum gap between background rebuilds: a fast replay publishes thousands of snapshots a
+ * second, and each rebuild compresses ~400 KB at brotli's best quality.
+ */
+const MIN_REBUILD_GAP_MS = 1000;
+
+/**
+ * The list omits what only the station page needs (feed station_id, last report time): both are
+ * near-random digits that compress badly (~8 bytes a station) — `/stations/:code` has them.
+ */
+function listItem(v: StationView): Omit<StationView, 'id' | 'lastReported'> {
+  const { id: _id, lastReported: _lastReported, ...rest } = v;
+  return rest;
+}
 
 export class SnapshotCache {
   private snapshot: Snapshot | null = null;
@@ -62,7 +74,7 @@ export class SnapshotCache {
   }
 
   geojson(snap: Snapshot): Promise<PrecomputedBody> {
-    snap.geojson ??= precompute(toGeoJson(snap), 'application/geo+json; charset=utf-8');
+    snap.geojson ??= precompute(toGeoJson(snap), 'application/geo+json; charset=utf-8', { bestBrotli: true });
     return snap.geojson;
   }
 
@@ -94,7 +106,13 @@ export class SnapshotCache {
     const p = this.load(version)
       .then((snap) => {
         const prev = this.snapshot;
-        if (!prev || snap.version >= prev.version) this.snapshot = snap;
+        if (!prev || snap.version >= prev.version) {
+          this.snapshot = snap;
+          if (prev) {
+            prev.stations.superseded = true;
+            void prev.geojson?.then((g) => (g.superseded = true));
+          }
+        }
         if (prev && this.deltaListeners.size > 0) {
           const deltas = stationDeltas(prev.byCode, snap.views);
           if (deltas.length > 0) for (const l of this.deltaListeners) l(deltas, snap);
@@ -136,7 +154,11 @@ export class SnapshotCache {
       byId.set(v.id, v);
     }
     const counts = countByState(views);
-    const stations = await precompute({ system: systemId, timeSec, version, count: views.length, counts, stations: views });
+    const stations = await precompute(
+      { system: systemId, timeSec, version, count: views.length, counts, stations: views.map(listItem) },
+      undefined,
+      { bestBrotli: true },
+    );
     return { version, timeSec, views, byCode, byId, stations, geojson: null };
   }
 
@@ -198,7 +220,7 @@ function toGeoJson(snap: Snapshot): unknown {
   return {
     type: 'FeatureCollection',
     features: snap.views.map((v) => {
-      const { lat, lon, ...properties } = v;
+      const { lat, lon, ...properties } = listItem(v);
       return { type: 'Feature', id: v.code, geometry: { type: 'Point', coordinates: [lon, lat] }, properties };
     }),
   };

@@ -13,6 +13,8 @@ import {
   type ArchiveItem,
 } from './index.js';
 
+const parse = (raw: string): unknown => JSON.parse(raw);
+
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const shared = path.resolve(repoRoot, '../shared');
 const bayWheels = path.join(shared, 'data/baywheels-2023-04');
@@ -87,7 +89,7 @@ describe('ArchiveWriter + readArchive', () => {
     expect(errors).toEqual([]);
     const expected = [...written].sort((a, b) => a.t - b.t);
     expect(items.map((i) => [i.feed, i.timeSec, i.doc])).toEqual(
-      expected.map((e) => [e.feed, e.t, JSON.parse(e.raw)]),
+      expected.map((e): unknown[] => [e.feed, e.t, parse(e.raw)]),
     );
     expect(stats).toMatchObject({ files: 4, lines: 22, badLines: 0, corruptFiles: 0 });
     // Progress: monotonic, ends at the total compressed size.
@@ -111,7 +113,7 @@ describe('ArchiveWriter + readArchive', () => {
 
     const errors: ArchiveError[] = [];
     const items = await readAll([crashed], errors);
-    expect(items.map((i) => i.doc)).toEqual(raws.map((r) => JSON.parse(r)));
+    expect(items.map((i) => i.doc)).toEqual(raws.map(parse));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ kind: 'corrupt_file', line: null });
     expect(errors[0]!.message).toMatch(/cannot decompress past line 30/);
@@ -168,7 +170,7 @@ describe('readArchive on damaged input', () => {
     const items = await readAll([file], errors, stats);
     expect(items.length).toBeGreaterThan(50);
     expect(items.length).toBeLessThan(400);
-    expect(items.map((i) => i.doc)).toEqual(raws.slice(0, items.length).map((r) => JSON.parse(r)));
+    expect(items.map((i) => i.doc)).toEqual(raws.slice(0, items.length).map(parse));
     expect(errors.some((e) => e.kind === 'corrupt_file' && e.file === file)).toBe(true);
     expect(stats.corruptFiles).toBe(1);
     // The cut-off last line, if any, is counted as bad — never silently dropped.
@@ -196,9 +198,7 @@ describe('readArchive on damaged input', () => {
     const items = await readAll([dir], errors);
     const status = items.filter((i) => i.feed === 'station_status');
     expect(status.length).toBeGreaterThanOrEqual(intact);
-    expect(status.slice(0, intact).map((i) => i.doc)).toEqual(
-      raws.slice(0, intact).map((r) => JSON.parse(r)),
-    );
+    expect(status.slice(0, intact).map((i) => i.doc)).toEqual(raws.slice(0, intact).map(parse));
     expect(items.at(-1)!.feed).toBe('station_information');
     expect(errors.filter((e) => e.kind === 'corrupt_file')).toHaveLength(1);
   });
@@ -215,13 +215,13 @@ describe('readArchive on damaged input', () => {
     const errors: ArchiveError[] = [];
     const stats = emptyArchiveStats();
     const items = await readAll([dir], errors, stats);
-    expect(items.map((i) => i.doc)).toEqual(raws.map((r) => JSON.parse(r)));
+    expect(items.map((i) => i.doc)).toEqual(raws.map(parse));
     expect(stats).toMatchObject({ lines: 6, badLines: 1, corruptFiles: 0 });
     expect(errors).toEqual([
       expect.objectContaining({
         kind: 'bad_line',
         line: 3,
-        message: expect.stringMatching(/line 3 is not JSON/),
+        message: expect.stringMatching(/line 3 is not JSON/) as string,
       }),
     ]);
   });

@@ -2,11 +2,9 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createLogger } from '../log/index.js';
 import { enableDefaultMetrics } from '../metrics/index.js';
-import { parseStationInformation, parseStationStatus } from '../feed/parse/index.js';
-import { Pipeline } from '../pipeline/index.js';
 import { WatchService } from '../service/watch-service.js';
-import { startSimulator, type SimulatorHandle } from '../sim/index.js';
-import type { Store } from '../storage/index.js';
+import { startSimulator } from '../sim/index.js';
+import { prefillFromSimulator } from '../service/prefill.js';
 import { onShutdown, openConfiguredStore, webRoot } from './watch.js';
 
 const DAY_SEC = 86_400;
@@ -35,7 +33,7 @@ export async function runDemo(opts: Record<string, string | undefined>): Promise
   const liveStartSec = Math.floor(Date.now() / 1000) - 2 * DAY_SEC;
   const sim = await startSimulator({ seed: 'demo', startSec: liveStartSec - HISTORY_DAYS * DAY_SEC, speed: 0, timezone: TIME_ZONE });
   logger.info(`simulator at ${sim.url}; pre-filling ${HISTORY_DAYS} days of history…`);
-  const busiest = await prefillHistory(sim, store, liveStartSec);
+  const busiest = await prefillFromSimulator({ sim, store, system: SYSTEM, timeZone: TIME_ZONE, untilSec: liveStartSec, stepSec: HISTORY_STEP_SEC });
 
   const kinds = ['locked', 'rent_only_lock', 'return_only_lock'] as const;
   busiest.slice(1, 1 + kinds.length).forEach((stationId, i) => {
@@ -68,31 +66,4 @@ export async function runDemo(opts: Record<string, string | undefined>): Promise
   }, logger);
   await service.start();
   logger.info(`demo running: open ${service.url ?? ''} — locked stations show up within a few minutes`);
-}
-
-/** Feeds the simulator's own past through the pipeline; returns station ids, busiest first. */
-async function prefillHistory(sim: SimulatorHandle, store: Store, untilSec: number): Promise<string[]> {
-  const pipeline = await Pipeline.open({
-    store,
-    system: SYSTEM,
-    timeZone: TIME_ZONE,
-    detector: 'seed',
-    minHistoryDays: 7,
-    gapThresholdSec: 3 * HISTORY_STEP_SEC,
-  });
-  await store.upsertSystem({ id: SYSTEM, name: 'Démo (ville simulée)', feedUrl: `${sim.url}/gbfs.json`, timezone: TIME_ZONE });
-  const info = parseStationInformation(sim.simulation.document('gbfs', 'station_information'));
-  if (info.ok) await pipeline.ingestInformation(info.doc);
-  const activity = new Map<string, number>();
-  while (sim.nowSec() < untilSec) {
-    sim.advanceSec(HISTORY_STEP_SEC);
-    sim.simulation.advanceTo(sim.nowSec());
-    const parsed = parseStationStatus(sim.simulation.document('gbfs', 'station_status'));
-    if (!parsed.ok) continue;
-    for (const e of await pipeline.ingestStatus(parsed.doc)) {
-      if (e.type === 'rented' || e.type === 'returned') activity.set(e.stationId, (activity.get(e.stationId) ?? 0) + e.count);
-    }
-  }
-  await pipeline.flush();
-  return [...activity].sort((a, b) => b[1] - a[1]).map(([id]) => id);
 }

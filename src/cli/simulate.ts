@@ -77,7 +77,7 @@ export async function runSimulate(opts: SimulateCliOptions = {}): Promise<void> 
     faults,
     logger,
   });
-  const state = sim.state() as { stations: number; startSec: number; speed: number; faults: unknown[] };
+  const state = sim.state();
   print(
     `dockwatch simulator: ${state.stations} stations, start ${new Date(state.startSec * 1000).toISOString()}, speed ×${state.speed}`,
   );

@@ -12,6 +12,7 @@ import type { Logger } from '../log/index.js';
 import { FaultSpecError } from './fault-spec.js';
 import { sendJson } from './http-cache.js';
 import type { SimClock } from './clock.js';
+import type { FaultView } from './faults.js';
 import type { Simulation } from './simulation.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -49,7 +50,25 @@ class ControlError extends Error {
   }
 }
 
-export function controlState(ctx: ControlContext): object {
+/** What GET /control/state answers. */
+export interface ControlState {
+  /** Simulated time now. */
+  nowSec: number;
+  /** Time of the simulated state (whole steps; ≤ nowSec). */
+  stateTimeSec: number;
+  startSec: number;
+  speed: number;
+  simStepSec: number;
+  seed: number;
+  timezone: string;
+  stations: number;
+  totals: { bikes: number; docksAvailable: number; capacity: number };
+  urls: { gbfs: string; velib: string };
+  /** Every fault ever injected, with its status: the ground truth of end-to-end tests. */
+  faults: FaultView[];
+}
+
+export function controlState(ctx: ControlContext): ControlState {
   const now = ctx.clock.nowSec();
   ctx.sim.advanceTo(now);
   const base = ctx.baseUrl();

@@ -103,10 +103,10 @@ export class FaultBook {
     return id;
   }
 
-  /** Ends a fault now. False when unknown or already cleared. */
+  /** Ends a fault now. False when unknown, already cleared or already over. */
   clear(id: string, nowSec: number): boolean {
     const r = this.records.find((x) => x.view.id === id);
-    if (!r || r.cleared) return false;
+    if (!r || r.cleared || this.statusOf(r, nowSec) === 'ended') return false;
     r.cleared = true;
     const now = Math.floor(nowSec);
     r.view.endSec =
@@ -163,6 +163,7 @@ export class FaultBook {
           r.activated = true;
           r.view.count = onStuckStart(i, r.view.count ?? 0, electric);
         }
+        // Several stuck faults on one station add up (all counted in the type of the last one).
         stuck[i] = (stuck[i] as number) + (r.view.count ?? 0);
         stuckElectric[i] = electric ? 1 : 0;
       }

@@ -17,6 +17,7 @@ export {
   type SimFeed,
 } from './fault-spec.js';
 export type { FaultStatus, FaultView } from './faults.js';
+export type { ControlState } from './control.js';
 export type { SimShape } from './documents.js';
 export {
   loadStations,

@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { silentLogger, type Logger } from '../log/index.js';
 import { SimClock } from './clock.js';
-import { controlState, handleControl, type ControlContext } from './control.js';
+import { controlState, handleControl, type ControlContext, type ControlState } from './control.js';
 import { feedsOf, type SimShape } from './documents.js';
 import { SIM_FEEDS, type FaultSpec, type FaultSpecInput, type SimFeed } from './fault-spec.js';
 import { render, sendJson, sendRendered, type Rendered } from './http-cache.js';
@@ -45,7 +45,7 @@ export interface SimulatorHandle {
   advanceSec(sec: number): void;
   setSpeed(speed: number): void;
   /** What GET /control/state answers. */
-  state(): ReturnType<typeof controlState>;
+  state(): ControlState;
   simulation: Simulation;
 }
 

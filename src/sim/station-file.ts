@@ -30,6 +30,12 @@ function count(v: unknown): number {
   return typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0;
 }
 
+/** vehicle_type_ids are free text; without vehicle_types.json, guess from the usual names. */
+function looksElectric(id: string): boolean {
+  const x = id.toLowerCase();
+  return x.includes('elec') || x.includes('ebike') || x.includes('e-bike') || x === 'e';
+}
+
 /** Electric bikes in a status entry: GBFS 2.1+ vehicle types, Lyft's num_ebikes_available, Vélib's list. */
 function electricOf(s: Json): number {
   if (Array.isArray(s['num_bikes_available_types'])) {
@@ -39,7 +45,7 @@ function electricOf(s: Json): number {
   if (Array.isArray(s['vehicle_types_available'])) {
     let n = 0;
     for (const t of s['vehicle_types_available'] as Json[]) {
-      if (t && typeof t['vehicle_type_id'] === 'string' && /e|elec/i.test(t['vehicle_type_id']))
+      if (t && typeof t['vehicle_type_id'] === 'string' && looksElectric(t['vehicle_type_id']))
         n += count(t['count']);
     }
     return n;

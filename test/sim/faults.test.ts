@@ -184,6 +184,10 @@ describe('station faults (flags stay OK)', () => {
     });
     h.advanceSec(3600);
     expect((await fetchState(h.url)).faults[0]).toMatchObject({ status: 'active' });
+    h.advanceSec(600);
+    expect((await fetchState(h.url)).faults[0]).toMatchObject({ status: 'ended' });
+    const id = (await fetchState(h.url)).faults[0]?.['id'] as string;
+    expect((await fetch(`${h.url}/control/faults/${id}`, { method: 'DELETE' })).status).toBe(404);
   });
 });
 

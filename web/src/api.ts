@@ -1,7 +1,8 @@
 /** Types of the API's answers (shared with the server, type-only) and fetch helpers. */
 import type { StationView } from '../../src/api/station-view.js';
 
-export type Station = StationView;
+/** A station as in the list (the feed station_id and report time are on the station page only). */
+export type Station = Omit<StationView, 'id' | 'lastReported'>;
 export type Category = 'ok' | 'locked' | 'partial' | 'closed' | 'learning';
 export type StateCounts = Record<Category, number>;
 
@@ -45,7 +46,7 @@ export interface ActivityResponse {
 
 export interface StationDetail {
   timeSec: number;
-  station: Station;
+  station: StationView;
   history: StateChangeOut[];
   activity: Activity;
 }

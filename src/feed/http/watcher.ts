@@ -3,7 +3,6 @@ import { metrics } from '../../metrics/index.js';
 import type { FeedHealth } from '../../storage/index.js';
 import type {
   BikeType,
-  FeedName,
   InformationDocument,
   Rejection,
   StatusDocument,

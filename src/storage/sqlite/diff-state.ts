@@ -1,7 +1,9 @@
 import type Database from 'better-sqlite3';
 import type { StationStatus } from '../../feed/model.js';
 import type { DiffState } from '../types.js';
+import { ByteWriter } from './bytes.js';
 import type { SqliteContext } from './context.js';
+import { applyPacked, copyStatus, packImage, writeStatus, type StateMirror } from './state-codec.js';
 
 export interface DiffUpdate {
   lastDocumentSec: number;
@@ -10,126 +12,142 @@ export interface DiffUpdate {
   capacities: Map<string, number | null>;
 }
 
-const STATUS_COLUMNS =
-  'station_id, code, mech, elec, other, bikes_disabled, docks_available, docks_disabled, flags, last_reported_sec';
+/** A delta row per document, a full image every this many: bounds the work of a load. */
+export const DIFF_IMAGE_EVERY = 64;
 
-type StatusRow = [number, string | null, number, number, number, number, number, number, number, number | null];
-
-function flagsOf(s: StationStatus): number {
-  return (s.isInstalled ? 1 : 0) | (s.isRenting ? 2 : 0) | (s.isReturning ? 4 : 0);
+interface Mirror extends StateMirror {
+  lastDocumentSec: number | null;
+  /** Newest delta folded in (0 when none): compared with the table to know the mirror is current. */
+  lastDeltaId: number;
+  deltasSinceImage: number;
 }
 
 /**
- * The producer's diff state: one row per station (its last accepted status), the capacities and
- * the last document time. commitDiff writes only the stations that changed, so a document costs
- * rows in proportion to its events, not to the size of the system.
+ * The producer's diff state (tables diff_state + diff_deltas, see migration 2): one small packed
+ * delta row per document with the stations given in `changed`, the removals and the capacities
+ * that differ from what is stored; every DIFF_IMAGE_EVERY documents a full image replaces the
+ * deltas. An in-memory mirror (checked against the newest delta id, so another connection's
+ * writes are seen) serves loads and tells which capacities changed.
  *
- * `capacities` may be the whole map (what DiffState holds) or only changes: entries are upserted,
- * and only those that differ from what is stored are written (an in-memory mirror tells which).
+ * `capacities` may be the whole map (what DiffState holds) or only changes: entries are upserted.
  * A removed station loses its status and its capacity.
  */
 export class DiffStateStore {
-  private readonly upsertStatus: Database.Statement;
-  private readonly deleteStatus: Database.Statement;
-  private readonly upsertCapacity: Database.Statement;
-  private readonly deleteCapacity: Database.Statement;
-  private readonly upsertLastDocument: Database.Statement;
-  private readonly selectStatus: Database.Statement;
-  private readonly selectCapacities: Database.Statement;
-  private readonly selectLastDocument: Database.Statement;
-  /** Mirror of the capacities table per system id, loaded on first use. */
-  private readonly capacityCache = new Map<number, Map<string, number | null>>();
-  private readonly statusRow: unknown[] = new Array<unknown>(11);
+  private readonly selectImage: Database.Statement;
+  private readonly selectDeltas: Database.Statement;
+  private readonly selectLastDelta: Database.Statement;
+  private readonly insertDelta: Database.Statement;
+  private readonly upsertImage: Database.Statement;
+  private readonly deleteDeltas: Database.Statement;
+  private readonly loadTx: Database.Transaction<(systemId: number) => Mirror>;
+  private readonly mirrors = new Map<number, Mirror>();
+  private readonly deltaWriter = new ByteWriter();
+  private readonly imageWriter = new ByteWriter();
 
   constructor(private readonly ctx: SqliteContext) {
     const db = ctx.db;
-    this.upsertStatus = db.prepare(
-      `INSERT OR REPLACE INTO station_status (system_id, ${STATUS_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    this.selectImage = db.prepare('SELECT base_delta_id, last_document_sec, image FROM diff_state WHERE system_id = ?').raw();
+    this.selectDeltas = db.prepare('SELECT id, last_document_sec, delta FROM diff_deltas WHERE system_id = ? AND id > ? ORDER BY id').raw();
+    this.selectLastDelta = db.prepare('SELECT max(id) FROM diff_deltas WHERE system_id = ?').pluck();
+    this.insertDelta = db.prepare('INSERT INTO diff_deltas (system_id, last_document_sec, delta) VALUES (?, ?, ?)');
+    this.upsertImage = db.prepare(
+      'INSERT OR REPLACE INTO diff_state (system_id, base_delta_id, last_document_sec, image) VALUES (?, ?, ?, ?)',
     );
-    this.deleteStatus = db.prepare('DELETE FROM station_status WHERE system_id = ? AND station_id = ?');
-    this.upsertCapacity = db.prepare('INSERT OR REPLACE INTO capacities (system_id, station_id, capacity) VALUES (?, ?, ?)');
-    this.deleteCapacity = db.prepare('DELETE FROM capacities WHERE system_id = ? AND station_id = ?');
-    this.upsertLastDocument = db.prepare('INSERT OR REPLACE INTO diff_state (system_id, last_document_sec) VALUES (?, ?)');
-    this.selectStatus = db.prepare(`SELECT ${STATUS_COLUMNS} FROM station_status WHERE system_id = ?`).raw();
-    this.selectCapacities = db.prepare('SELECT station_id, capacity FROM capacities WHERE system_id = ?').raw();
-    this.selectLastDocument = db.prepare('SELECT last_document_sec FROM diff_state WHERE system_id = ?').pluck();
-    ctx.onRollback(() => this.capacityCache.clear());
+    // The base delta itself stays: max(id) then still tells a reader the image's position.
+    this.deleteDeltas = db.prepare('DELETE FROM diff_deltas WHERE system_id = ? AND id < ?');
+    // One read transaction: image and deltas from the same snapshot of the file.
+    this.loadTx = db.transaction((systemId: number) => this.loadMirror(systemId));
+    ctx.onRollback(() => this.mirrors.clear());
   }
 
-  private capacitiesOf(systemId: number): Map<string, number | null> {
-    let m = this.capacityCache.get(systemId);
-    if (m === undefined) {
-      m = new Map();
-      for (const [stationId, capacity] of this.selectCapacities.all(systemId) as [number, number | null][]) {
-        m.set(this.ctx.dict.stationKey(stationId), capacity);
-      }
-      this.capacityCache.set(systemId, m);
+  private loadMirror(systemId: number): Mirror {
+    const dict = this.ctx.dict;
+    const m: Mirror = { stations: new Map(), capacities: new Map(), lastDocumentSec: null, lastDeltaId: 0, deltasSinceImage: 0 };
+    const image = this.selectImage.get(systemId) as [number, number | null, Uint8Array] | undefined;
+    let base = 0;
+    if (image !== undefined) {
+      base = image[0];
+      m.lastDeltaId = base;
+      m.lastDocumentSec = image[1];
+      applyPacked(image[2], m, dict);
     }
+    for (const [id, lastDocumentSec, delta] of this.selectDeltas.all(systemId, base) as [number, number, Uint8Array][]) {
+      applyPacked(delta, m, dict);
+      m.lastDocumentSec = lastDocumentSec;
+      m.lastDeltaId = id;
+      m.deltasSinceImage++;
+    }
+    this.mirrors.set(systemId, m);
     return m;
+  }
+
+  private mirror(systemId: number): Mirror {
+    const m = this.mirrors.get(systemId);
+    const newest = (this.selectLastDelta.get(systemId) as number | null) ?? 0;
+    if (m !== undefined && m.lastDeltaId === newest) return m;
+    return this.loadTx(systemId);
   }
 
   /** Inside the caller's write transaction. */
   saveInTx(systemId: number, update: DiffUpdate): void {
     const dict = this.ctx.dict;
-    if (!Number.isInteger(update.lastDocumentSec)) {
+    if (!Number.isSafeInteger(update.lastDocumentSec)) {
       throw new Error(`lastDocumentSec must be an integer, got ${String(update.lastDocumentSec)}`);
     }
-    const row = this.statusRow;
-    row[0] = systemId;
-    for (const s of update.changed) {
-      row[1] = dict.stationId(systemId, s.stationId);
-      row[2] = s.code;
-      row[3] = s.bikes.mechanical;
-      row[4] = s.bikes.electric;
-      row[5] = s.bikes.other;
-      row[6] = s.bikesDisabled;
-      row[7] = s.docksAvailable;
-      row[8] = s.docksDisabled;
-      row[9] = flagsOf(s);
-      row[10] = s.lastReportedSec;
-      this.upsertStatus.run(row);
+    const m = this.mirror(systemId);
+    const w = this.deltaWriter;
+    w.reset();
+    w.uint(update.changed.length);
+    for (const s of update.changed) writeStatus(w, dict.stationId(systemId, s.stationId), s);
+    const removed = update.removed.filter((key) => m.stations.has(key) || m.capacities.has(key));
+    w.uint(removed.length);
+    for (const key of removed) w.uint(dict.stationId(systemId, key));
+    // Capacities that differ from what is stored (normally none: the map is the whole state).
+    let capacityChanges: [string, number | null][] | null = null;
+    // forEach, not for…of: no [key, value] array per entry, and this visits every station per document.
+    const known = m.capacities;
+    update.capacities.forEach((capacity, key) => {
+      const old = known.get(key);
+      if (old === capacity && (old !== undefined || known.has(key))) return;
+      if (capacity !== null && !Number.isInteger(capacity)) throw new Error(`capacity of station ${key} must be an integer or null`);
+      (capacityChanges ??= []).push([key, capacity]);
+    });
+    const changes = capacityChanges as [string, number | null][] | null;
+    w.uint(changes?.length ?? 0);
+    for (const [key, capacity] of changes ?? []) {
+      w.uint(dict.stationId(systemId, key));
+      w.nullableInt(capacity);
     }
-    const caps = this.capacitiesOf(systemId);
-    for (const key of update.removed) {
-      const id = dict.findStationId(systemId, key);
-      if (id === undefined) continue;
-      this.deleteStatus.run(systemId, id);
-      if (caps.delete(key)) this.deleteCapacity.run(systemId, id);
+    const id = Number(this.insertDelta.run(systemId, update.lastDocumentSec, w.view()).lastInsertRowid);
+
+    // The mirror follows (a failed transaction clears it, see the constructor).
+    for (const s of update.changed) m.stations.set(s.stationId, copyStatus(s));
+    for (const key of removed) {
+      m.stations.delete(key);
+      m.capacities.delete(key);
     }
-    for (const [key, capacity] of update.capacities) {
-      const known = caps.get(key);
-      if (known === capacity && (known !== undefined || caps.has(key))) continue;
-      this.upsertCapacity.run(systemId, dict.stationId(systemId, key), capacity);
-      caps.set(key, capacity);
+    for (const [key, capacity] of changes ?? []) m.capacities.set(key, capacity);
+    m.lastDocumentSec = update.lastDocumentSec;
+    m.lastDeltaId = id;
+    m.deltasSinceImage++;
+    if (m.deltasSinceImage >= DIFF_IMAGE_EVERY) {
+      this.upsertImage.run(systemId, id, m.lastDocumentSec, packImage(m, systemId, dict, this.imageWriter));
+      this.deleteDeltas.run(systemId, id);
+      m.deltasSinceImage = 0;
     }
-    this.upsertLastDocument.run(systemId, update.lastDocumentSec);
   }
 
   listStatus(systemId: number | undefined): StationStatus[] {
     if (systemId === undefined) return [];
-    const dict = this.ctx.dict;
-    const rows = this.selectStatus.all(systemId) as StatusRow[];
-    return rows.map((r) => ({
-      stationId: dict.stationKey(r[0]),
-      code: r[1],
-      bikes: { mechanical: r[2], electric: r[3], other: r[4] },
-      bikesDisabled: r[5],
-      docksAvailable: r[6],
-      docksDisabled: r[7],
-      isInstalled: (r[8] & 1) !== 0,
-      isRenting: (r[8] & 2) !== 0,
-      isReturning: (r[8] & 4) !== 0,
-      lastReportedSec: r[9],
-    }));
+    return Array.from(this.mirror(systemId).stations.values(), copyStatus);
   }
 
+  /** A copy: the caller owns and mutates its DiffState, the mirror must keep what is stored. */
   load(systemId: number | undefined): DiffState {
     if (systemId === undefined) return { lastDocumentSec: null, stations: new Map(), capacities: new Map() };
+    const m = this.mirror(systemId);
     const stations = new Map<string, StationStatus>();
-    for (const s of this.listStatus(systemId)) stations.set(s.stationId, s);
-    // A copy: the caller owns and mutates its DiffState, the mirror must keep what is stored.
-    const capacities = new Map(this.capacitiesOf(systemId));
-    const last = this.selectLastDocument.get(systemId) as number | null | undefined;
-    return { lastDocumentSec: last ?? null, stations, capacities };
+    for (const [key, s] of m.stations) stations.set(key, copyStatus(s));
+    return { lastDocumentSec: m.lastDocumentSec, stations, capacities: new Map(m.capacities) };
   }
 }

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { FeedEvent, LoggedEvent } from '../../events/types.js';
 import type { EventLog } from '../types.js';
 import { ByteReader, ByteWriter } from './bytes.js';
-import { decodeEvent, decoded, encodeEvent, InvalidEventError, kindOf } from './codec.js';
+import { decodeEvent, decoded, encodeEvent, InvalidEventError, kindOf, withOffset } from './codec.js';
 import { settle, type SqliteContext } from './context.js';
 
 export function checkOffset(offset: number, what = 'offset'): void {
@@ -105,7 +105,7 @@ export class SqliteEventLog implements EventLog {
         if (keys.has(key)) continue;
         keys.add(key);
         encodeEvent(e, kind, station, w);
-        out.push({ ...e, offset: next++ });
+        out.push(withOffset(e, next++));
       }
       if (next > first) this.insertBatch.run(first, next - first, systemId, timeSec, w.view());
     }

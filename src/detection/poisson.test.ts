@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import { ActivityModel } from '../activity/index.js';
+import type { CountsAfter, LoggedEvent } from '../events/types.js';
+import { PoissonDetector } from './poisson.js';
+import type { StateChange } from './types.js';
+
+const DAY = 86_400;
+const T0 = 1_700_000_000 - (1_700_000_000 % DAY); // a UTC midnight
+
+/**
+ * A hand-made log: station `a` under test plus four neighbours that stay busy (the system level
+ * needs a system), polled every 10 min; `move(t)` says what `a` does in the poll at t.
+ */
+const OTHERS = ['b', 'c', 'd', 'e'];
+
+class Log {
+  events: LoggedEvent[] = [];
+  private offset = 0;
+  bikes = 5;
+  docks = 5;
+
+  private after(bikes: number, docks: number): CountsAfter {
+    return { bikes: { mechanical: bikes, electric: 0, other: 0 }, docksAvailable: docks, bikesDisabled: 0, docksDisabled: 0 };
+  }
+
+  private push(e: Record<string, unknown>): void {
+    this.events.push({ ...e, offset: ++this.offset } as LoggedEvent);
+  }
+
+  add(timeSec: number): void {
+    for (const stationId of ['a', ...OTHERS]) {
+      this.push({ system: 's', timeSec, type: 'station_added', stationId, after: this.after(5, 5), flags: { installed: true, renting: true, returning: true }, info: null });
+    }
+    this.push({ system: 's', timeSec, type: 'snapshot', stations: 5, intervalSec: null });
+  }
+
+  private move(stationId: string, t: number, m: number, bikes: number, docks: number): void {
+    if (m === 0) return;
+    this.push({ system: 's', timeSec: t, type: m < 0 ? 'rented' : 'returned', stationId, bikeType: 'mechanical', count: Math.abs(m), after: this.after(bikes, docks) });
+  }
+
+  /** Polls from `fromSec` (exclusive) to `toSec`; move returns the change of a's bikes (− rentals, + returns). */
+  run(fromSec: number, toSec: number, move: (t: number) => number): void {
+    for (let t = fromSec + 600; t <= toSec; t += 600) {
+      const m = move(t);
+      this.bikes += m;
+      this.docks -= m;
+      this.move('a', t, m, this.bikes, this.docks);
+      const o = busy(t);
+      for (const id of OTHERS) this.move(id, t, o, o < 0 ? 4 : 5, o < 0 ? 6 : 5);
+      this.push({ system: 's', timeSec: t, type: 'snapshot', stations: 5, intervalSec: 600 });
+    }
+  }
+
+  gap(fromSec: number, toSec: number): void {
+    this.push({ system: 's', timeSec: toSec, type: 'feed_gap', fromSec });
+    this.push({ system: 's', timeSec: toSec, type: 'feed_resumed', gapSec: toSec - fromSec });
+    this.push({ system: 's', timeSec: toSec, type: 'snapshot', stations: 5, intervalSec: toSec - fromSec });
+  }
+}
+
+/** A busy station: alternately a rental and a return every 20 minutes, all day (3 moves per hour). */
+const busy = (t: number) => ((t / 600) % 4 === 1 ? -1 : (t / 600) % 4 === 3 ? 1 : 0);
+
+const onlyA = (cs: StateChange[]) => cs.filter((c) => c.stationId === 'a');
+
+function replay(events: LoggedEvent[], det = new PoissonDetector({ system: 's', minHistoryDays: 3 }), activity = new ActivityModel({ timeZone: 'UTC' })): StateChange[] {
+  const out: StateChange[] = [];
+  for (const e of events) {
+    activity.apply(e);
+    out.push(...det.handle(e, activity));
+  }
+  return out;
+}
+
+function history(): Log {
+  const log = new Log();
+  log.add(T0);
+  log.run(T0, T0 + 4 * DAY, busy);
+  return log;
+}
+
+describe('PoissonDetector', () => {
+  it('stays learning, then ok, and raises nothing on a station that behaves as usual', () => {
+    const log = history();
+    log.run(T0 + 4 * DAY, T0 + 6 * DAY, busy);
+    const changes = onlyA(replay(log.events));
+    expect(changes.map((c) => `${c.from}>${c.to}`)).toEqual(['learning>ok']);
+    expect(replay(log.events).filter((c) => c.to !== 'ok')).toEqual([]);
+    expect(changes[0]!.timeSec).toBeGreaterThanOrEqual(T0 + 3 * DAY);
+  });
+
+  it('flags a silent busy station as locked within hours, with confidence, and clears it on activity', () => {
+    const log = history();
+    const lockAt = T0 + 4 * DAY;
+    log.run(lockAt, lockAt + 12 * 3600, () => 0);
+    log.run(lockAt + 12 * 3600, lockAt + 14 * 3600, busy);
+    const changes = onlyA(replay(log.events)).filter((c) => c.from !== 'learning');
+    expect(changes.map((c) => c.to)).toEqual(['locked', 'ok']);
+    const [lock, unlock] = changes as [StateChange, StateChange];
+    // 3 moves/h: an over-dispersed p < 1e-4 needs about 15 expected moves, i.e. ~5 h of silence.
+    expect(lock.timeSec - lockAt).toBeGreaterThan(2 * 3600);
+    expect(lock.timeSec - lockAt).toBeLessThan(8 * 3600);
+    expect(lock.confidence).toBeGreaterThan(0.9999);
+    expect(lock.evidence!['pValue']).toBeLessThan(1e-4);
+    expect(unlock.reason).toBe('activity_resumed');
+    expect(unlock.timeSec).toBeGreaterThan(lockAt + 12 * 3600);
+  });
+
+  it('tells rent_blocked from locked: returns go on, rentals stop', () => {
+    const log = history();
+    const at = T0 + 4 * DAY;
+    log.docks = 40; // room for every return
+    log.run(at, at + 12 * 3600, (t) => ((t / 600) % 4 === 3 ? 1 : 0));
+    const changes = onlyA(replay(log.events)).filter((c) => c.from !== 'learning');
+    expect(changes.map((c) => c.to)).toEqual(['rent_blocked']);
+  });
+
+  it('expects no rental from an empty station', () => {
+    const log = history();
+    const at = T0 + 4 * DAY;
+    // Empty it, then only returns… none: an empty, silent station can only be return_blocked.
+    log.run(at, at + 600, () => -log.bikes);
+    log.run(at + 600, at + 24 * 3600, () => 0);
+    const changes = onlyA(replay(log.events)).filter((c) => c.from !== 'learning');
+    expect(changes.map((c) => c.to)).toEqual(['return_blocked']);
+  });
+
+  it('never counts blind time (feed_gap) as silence', () => {
+    const log = history();
+    const at = T0 + 4 * DAY;
+    log.gap(at, at + 2 * DAY);
+    log.run(at + 2 * DAY, at + 2 * DAY + 3600, busy);
+    const changes = onlyA(replay(log.events)).filter((c) => c.from !== 'learning');
+    expect(changes).toEqual([]);
+  });
+
+  it('saveState / restoreState round-trip: a restored detector continues identically', () => {
+    const log = history();
+    const at = T0 + 4 * DAY;
+    log.run(at, at + 10 * 3600, () => 0);
+    log.run(at + 10 * 3600, at + 12 * 3600, busy);
+    const cut = log.events.findIndex((e) => e.timeSec >= at + 2 * 3600);
+    const activity = new ActivityModel({ timeZone: 'UTC' });
+    const a = new PoissonDetector({ system: 's', minHistoryDays: 3 });
+    const before = onlyA(replay(log.events.slice(0, cut), a, activity));
+    const b = new PoissonDetector({ system: 's', minHistoryDays: 3 });
+    b.restoreState(JSON.parse(JSON.stringify(a.saveState())));
+    const rest = log.events.slice(cut);
+    const activity2 = new ActivityModel({ timeZone: 'UTC' });
+    for (const e of log.events.slice(0, cut)) activity2.apply(e);
+    const fromA = replay(rest, a, activity);
+    const fromB = replay(rest, b, activity2);
+    expect(fromB).toEqual(fromA);
+    expect(onlyA(fromA).map((c) => c.to)).toEqual(['locked', 'ok']);
+    expect(before.map((c) => c.to)).toEqual(['ok']);
+    expect(b.states()).toEqual(a.states());
+  });
+});
