@@ -242,14 +242,14 @@ describe.skipIf(!existsSync(bayWheels))('readArchive on the Bay Wheels recording
     const stats = emptyArchiveStats();
     for await (const item of readArchive([bayWheels], { stats })) {
       items.push(item);
-      if (items.length === 1000) break; // breaking out must release the files
+      if (items.length === 600) break; // breaking out must release the files
     }
     expect(items[0]!.feed).toBe('system_information');
     expect(items[1]!.feed).toBe('station_information');
     for (let i = 1; i < items.length; i++)
       expect(items[i]!.timeSec).toBeGreaterThanOrEqual(items[i - 1]!.timeSec);
     const infoAt = items.map((it, i) => (it.feed === 'station_information' ? i : -1)).filter((i) => i > 1);
-    expect(infoAt.length).toBeGreaterThan(10); // later catalogues arrive between status documents
+    expect(infoAt.length).toBeGreaterThan(5); // later catalogues arrive between status documents
     for (const i of infoAt) {
       expect(items[i - 1]!.timeSec).toBeLessThanOrEqual(items[i]!.timeSec);
       expect(items[i + 1]!.timeSec).toBeGreaterThanOrEqual(items[i]!.timeSec);
@@ -259,5 +259,35 @@ describe.skipIf(!existsSync(bayWheels))('readArchive on the Bay Wheels recording
     expect(stats.badLines).toBe(0);
     expect(items.at(-1)!.bytes).toBeGreaterThan(0);
     expect(items.at(-1)!.bytes).toBeLessThan(stats.totalBytes);
+  });
+});
+
+describe('ArchiveWriter closeOnSignals', () => {
+  it('finishes its files on SIGINT, then lets the signal end the process', async () => {
+    const { spawn } = await import('node:child_process');
+    const writerUrl = new URL('./writer.ts', import.meta.url).href;
+    const script = `
+      import { ArchiveWriter } from ${JSON.stringify(writerUrl)};
+      const w = new ArchiveWriter(${JSON.stringify(dir)}, { closeOnSignals: ['SIGINT'] });
+      for (let i = 0; i < 3; i++) await w.write('station_status', JSON.stringify({ last_updated: ${DAY1} + i }), ${DAY1} + i);
+      console.log('ready');
+      setInterval(() => {}, 1000);
+    `;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await new Promise<void>((resolve) =>
+      child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()),
+    );
+    child.kill('SIGINT');
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.on('exit', (c, s) => resolve([c, s])),
+    );
+    expect({ code, signal }).toEqual({ code: null, signal: 'SIGINT' });
+    const errors: ArchiveError[] = [];
+    const items = await readAll([dir], errors);
+    expect(errors).toEqual([]); // a crash would have left no brotli end marker
+    expect(items.map((i) => i.timeSec)).toEqual([DAY1, DAY1 + 1, DAY1 + 2]);
   });
 });

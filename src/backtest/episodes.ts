@@ -1,7 +1,11 @@
 /** Turns a detector's state changes into alarm episodes: the spans a station spent in an alarm state. */
 import type { DetectedState, StateChange, StationState } from '../detection/types.js';
 
-export const ALARM_STATES: ReadonlySet<StationState> = new Set<StationState>(['locked', 'rent_blocked', 'return_blocked']);
+export const ALARM_STATES: ReadonlySet<StationState> = new Set<StationState>([
+  'locked',
+  'rent_blocked',
+  'return_blocked',
+]);
 
 export interface AlarmEpisode {
   stationId: string;
@@ -30,7 +34,14 @@ export function episodesFrom(changes: readonly StateChange[]): AlarmEpisode[] {
         if (!ep.states.includes(state)) ep.states.push(state);
         ep.confidence = Math.max(ep.confidence, c.confidence);
       } else {
-        const e: AlarmEpisode = { stationId: c.stationId, startSec: c.timeSec, endSec: null, firstState: state, states: [state], confidence: c.confidence };
+        const e: AlarmEpisode = {
+          stationId: c.stationId,
+          startSec: c.timeSec,
+          endSec: null,
+          firstState: state,
+          states: [state],
+          confidence: c.confidence,
+        };
         open.set(c.stationId, e);
         done.push(e);
       }

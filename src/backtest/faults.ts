@@ -41,7 +41,8 @@ export const BUSYNESS_BANDS = [
 
 export function bandOf(eventsPerHour: number): number {
   let band = 0;
-  for (let i = 1; i < BUSYNESS_BANDS.length; i++) if (eventsPerHour >= BUSYNESS_BANDS[i]!.minPerHour) band = i;
+  for (let i = 1; i < BUSYNESS_BANDS.length; i++)
+    if (eventsPerHour >= BUSYNESS_BANDS[i]!.minPerHour) band = i;
   return band;
 }
 
@@ -84,7 +85,9 @@ export function planFaults(stations: readonly StationSummary[], opts: PlanOption
   const sep = opts.separationSec ?? 24 * HOUR;
   const from = opts.startSec + opts.warmupSec;
   const byBand: StationSummary[][] = BUSYNESS_BANDS.map(() => []);
-  const sorted = [...stations].sort((a, b) => (a.stationId < b.stationId ? -1 : a.stationId > b.stationId ? 1 : 0));
+  const sorted = [...stations].sort((a, b) =>
+    a.stationId < b.stationId ? -1 : a.stationId > b.stationId ? 1 : 0,
+  );
   for (const s of sorted) byBand[bandOf(s.eventsPerHour)]!.push(s);
   const bands = byBand.map((list, i) => ({ list, i })).filter((b) => b.list.length > 0);
   const taken = new Map<string, Array<[number, number]>>();
@@ -153,5 +156,11 @@ function placeOne(
 
 /** The bike type a stuck_bikes fault pins: the one the station holds most of when it starts. */
 export function stuckTypeOf(bikes: Record<BikeType, number>): BikeType {
-  return bikes.electric > bikes.mechanical ? (bikes.electric >= bikes.other ? 'electric' : 'other') : bikes.mechanical >= bikes.other ? 'mechanical' : 'other';
+  return bikes.electric > bikes.mechanical
+    ? bikes.electric >= bikes.other
+      ? 'electric'
+      : 'other'
+    : bikes.mechanical >= bikes.other
+      ? 'mechanical'
+      : 'other';
 }

@@ -58,7 +58,10 @@ export async function backtest(cfg: BacktestConfig): Promise<BacktestResult> {
   const summary = new TraceSummary(cfg.gapThresholdSec ?? 3600);
   let timeZone = cfg.timeZone ?? 'UTC';
   const stats1 = emptyArchiveStats();
-  for await (const item of readArchive(cfg.archives, { feeds: ['system_information', 'station_status'], stats: stats1 })) {
+  for await (const item of readArchive(cfg.archives, {
+    feeds: ['system_information', 'station_status'],
+    stats: stats1,
+  })) {
     if (item.feed === 'system_information') {
       const r = parseSystemInformation(item.doc);
       if (r.ok) timeZone = r.doc.timezone;
@@ -66,7 +69,8 @@ export async function backtest(cfg: BacktestConfig): Promise<BacktestResult> {
     }
     const r = parseStationStatus(item.doc);
     if (r.ok) summary.add(r.doc);
-    if (cfg.onProgress && (summary.documents & 63) === 0) cfg.onProgress(1, item.bytes / Math.max(1, stats1.totalBytes));
+    if (cfg.onProgress && (summary.documents & 63) === 0)
+      cfg.onProgress(1, item.bytes / Math.max(1, stats1.totalBytes));
   }
   if (summary.documents === 0) throw new Error(`no station_status document in ${cfg.archives.join(', ')}`);
   const stationSummaries = summary.stations();
@@ -85,7 +89,9 @@ export async function backtest(cfg: BacktestConfig): Promise<BacktestResult> {
 
   const injector = new FaultInjector(faults);
   const activity = new ActivityModel({ timeZone });
-  const detectors = cfg.detectors.map((name) => cfg.makeDetector(name, { system: SYSTEM, minHistoryDays: cfg.minHistoryDays }));
+  const detectors = cfg.detectors.map((name) =>
+    cfg.makeDetector(name, { system: SYSTEM, minHistoryDays: cfg.minHistoryDays }),
+  );
   const changes: StateChange[][] = detectors.map(() => []);
   const exposure = new ExposureCounter(faults, summary.startSec + warmupSec, gapThresholdSec);
   const diffState = emptyDiffState();
@@ -93,7 +99,10 @@ export async function backtest(cfg: BacktestConfig): Promise<BacktestResult> {
   let offset = 0;
   let docs = 0;
   const stats2 = emptyArchiveStats();
-  for await (const item of readArchive(cfg.archives, { feeds: ['station_information', 'station_status'], stats: stats2 })) {
+  for await (const item of readArchive(cfg.archives, {
+    feeds: ['station_information', 'station_status'],
+    stats: stats2,
+  })) {
     if (item.feed === 'station_information') {
       const r = parseStationInformation(item.doc);
       if (r.ok) for (const s of r.doc.stations) info.set(s.stationId, s);
@@ -127,7 +136,10 @@ export async function backtest(cfg: BacktestConfig): Promise<BacktestResult> {
     if (eventsPerHour !== undefined) exposures.push({ stationId, eventsPerHour, uninjectedSec: sec });
   }
   const scores = detectors.map((d, i) =>
-    scoreDetector(d.name, faults, episodesFrom(changes[i]!), exposures, summary.endSec, { lateSec: LATE_SEC, outagePostSec: OUTAGE_POST_SEC }),
+    scoreDetector(d.name, faults, episodesFrom(changes[i]!), exposures, summary.endSec, {
+      lateSec: LATE_SEC,
+      outagePostSec: OUTAGE_POST_SEC,
+    }),
   );
   return {
     seed: cfg.seed,

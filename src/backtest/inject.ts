@@ -57,8 +57,12 @@ export class FaultInjector {
   readonly stats: InjectionStats = { documentsDropped: 0, stationObservationsRewritten: 0 };
 
   constructor(faults: readonly Fault[]) {
-    this.pending = faults.filter((f): f is StationFault => f.kind !== 'outage').sort((a, b) => a.startSec - b.startSec);
-    this.outages = faults.filter((f): f is OutageFault => f.kind === 'outage').sort((a, b) => a.startSec - b.startSec);
+    this.pending = faults
+      .filter((f): f is StationFault => f.kind !== 'outage')
+      .sort((a, b) => a.startSec - b.startSec);
+    this.outages = faults
+      .filter((f): f is OutageFault => f.kind === 'outage')
+      .sort((a, b) => a.startSec - b.startSec);
     for (const f of this.pending) this.watched.add(f.stationId);
   }
 
@@ -78,7 +82,13 @@ export class FaultInjector {
     while (this.next < this.pending.length && this.pending[this.next]!.startSec <= t) {
       const f = this.pending[this.next++]!;
       if (t >= f.endSec) continue; // no document fell inside this fault
-      this.active.set(f.stationId, { fault: f, shown: null!, slots: 0, prevReal: null, stuckType: 'mechanical' });
+      this.active.set(f.stationId, {
+        fault: f,
+        shown: null!,
+        slots: 0,
+        prevReal: null,
+        stuckType: 'mechanical',
+      });
     }
     if (this.active.size === 0 && this.watched.size === 0) return doc;
     for (const s of doc.stations) {

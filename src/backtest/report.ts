@@ -9,11 +9,24 @@ const num = (x: number | null, digits = 2): string => (x === null ? '–' : x.to
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
+  return rows
+    .map((r) =>
+      r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '),
+    )
+    .join('\n');
 }
 
 function rateRow(label: string, detector: string, r: Rates): string[] {
-  return [label, detector, String(r.faults - r.masked), pct(r.recall), pct(r.precision), `${r.rightState}`, hours(r.delayMedianSec), hours(r.delayP90Sec)];
+  return [
+    label,
+    detector,
+    String(r.faults - r.masked),
+    pct(r.recall),
+    pct(r.precision),
+    `${r.rightState}`,
+    hours(r.delayMedianSec),
+    hours(r.delayP90Sec),
+  ];
 }
 
 export function formatReport(res: BacktestResult): string {
@@ -24,20 +37,43 @@ export function formatReport(res: BacktestResult): string {
     `seed ${res.seed}; ${res.faults.length} faults injected; gap threshold ${res.gapThresholdSec}s; ${res.seconds.summary.toFixed(0)}s summary + ${res.seconds.replay.toFixed(0)}s replay`,
     '',
   );
-  const header = ['fault kind', 'detector', 'faults', 'recall', 'precision', 'right state', 'delay p50', 'delay p90'];
+  const header = [
+    'fault kind',
+    'detector',
+    'faults',
+    'recall',
+    'precision',
+    'right state',
+    'delay p50',
+    'delay p90',
+  ];
   const rows = [header];
-  for (const kind of STATION_FAULT_KINDS) for (const s of res.scores) rows.push(rateRow(kind, s.detector, s.byKind[kind]));
+  for (const kind of STATION_FAULT_KINDS)
+    for (const s of res.scores) rows.push(rateRow(kind, s.detector, s.byKind[kind]));
   for (const s of res.scores) rows.push(rateRow('GOAL locks ≥2h, ≥1/h', s.detector, s.goalLocks));
   for (const s of res.scores) rows.push(rateRow('GOAL partial ≥2h, ≥1/h', s.detector, s.goalPartial));
   out.push(table(rows), '');
 
   const bandRows = [['recall by busyness', 'detector', ...BUSYNESS_BANDS.map((b) => b.label)]];
   for (const kind of STATION_FAULT_KINDS) {
-    for (const s of res.scores) bandRows.push([kind, s.detector, ...s.byKind[kind].byBand.map((b) => `${pct(b.recall)} (${b.faults - b.masked})`)]);
+    for (const s of res.scores)
+      bandRows.push([
+        kind,
+        s.detector,
+        ...s.byKind[kind].byBand.map((b) => `${pct(b.recall)} (${b.faults - b.masked})`),
+      ]);
   }
   out.push(table(bandRows), '');
 
-  const faRows = [['unexplained alarms /100 station-days', 'detector', 'all', ...BUSYNESS_BANDS.map((b) => b.label), 'outage alarms (chance)']];
+  const faRows = [
+    [
+      'unexplained alarms /100 station-days',
+      'detector',
+      'all',
+      ...BUSYNESS_BANDS.map((b) => b.label),
+      'outage alarms (chance)',
+    ],
+  ];
   for (const s of res.scores) {
     const fa = s.falseAlarms;
     faRows.push([
@@ -49,9 +85,15 @@ export function formatReport(res: BacktestResult): string {
     ]);
   }
   out.push(table(faRows), '');
-  out.push('Unexplained alarms (outside every injected window; they may be real locks — look at these stations):');
+  out.push(
+    'Unexplained alarms (outside every injected window; they may be real locks — look at these stations):',
+  );
   for (const s of res.scores) {
-    const top = s.unexplainedTop.slice(0, 5).map((t) => `${t.stationId} ×${t.alarms} ${t.alarmHours.toFixed(1)}h (${t.eventsPerHour.toFixed(2)}/h)`);
+    const top = s.unexplainedTop
+      .slice(0, 5)
+      .map(
+        (t) => `${t.stationId} ×${t.alarms} ${t.alarmHours.toFixed(1)}h (${t.eventsPerHour.toFixed(2)}/h)`,
+      );
     out.push(`  ${s.detector}: ${top.length > 0 ? top.join('; ') : 'none'}`);
   }
   return out.join('\n');
@@ -60,5 +102,7 @@ export function formatReport(res: BacktestResult): string {
 /** JSON without the bulky per-change list unless asked. */
 export function reportJson(res: BacktestResult, withChanges = false): unknown {
   const { changes, ...rest } = res;
-  return withChanges ? res : { ...rest, changes: Object.fromEntries(Object.entries(changes).map(([k, v]) => [k, v.length])) };
+  return withChanges
+    ? res
+    : { ...rest, changes: Object.fromEntries(Object.entries(changes).map(([k, v]) => [k, v.length])) };
 }

@@ -12,7 +12,15 @@
  * `neighbourhoodSec` before the start to `neighbourhoodSec` after the end; hits / all of them.
  */
 import type { DetectedState } from '../detection/types.js';
-import { BUSYNESS_BANDS, STATION_FAULT_KINDS, bandOf, type Fault, type OutageFault, type StationFault, type StationFaultKind } from './faults.js';
+import {
+  BUSYNESS_BANDS,
+  STATION_FAULT_KINDS,
+  bandOf,
+  type Fault,
+  type OutageFault,
+  type StationFault,
+  type StationFaultKind,
+} from './faults.js';
 import type { AlarmEpisode } from './episodes.js';
 
 export interface StationExposure {
@@ -60,7 +68,12 @@ export interface DetectorScore {
   /** The issue's goals: locks ≥ 2 h at stations with ≥ 1 event/h, and the same for partial locks. */
   goalLocks: Rates;
   goalPartial: Rates;
-  falseAlarms: { alarms: number; stationDays: number; per100StationDays: number | null; byBand: Array<{ alarms: number; stationDays: number; per100StationDays: number | null }> };
+  falseAlarms: {
+    alarms: number;
+    stationDays: number;
+    per100StationDays: number | null;
+    byBand: Array<{ alarms: number; stationDays: number; per100StationDays: number | null }>;
+  };
   outages: { outages: number; alarms: number; expectedByChance: number };
   unexplainedTop: Array<{ stationId: string; alarms: number; alarmHours: number; eventsPerHour: number }>;
   outcomes: FaultOutcome[];
@@ -153,7 +166,8 @@ export function scoreDetector(
   const per100 = (alarms: number, sec: number) => (sec > 0 ? (alarms / (sec / 86_400)) * 100 : null);
   const chance = totalSec > 0 ? (unexplained / totalSec) * exposure.length * outageSec : 0;
 
-  const rates = (sel: (o: FaultOutcome) => boolean): Rates => ratesOf(outcomes.filter(sel), hood_, RIGHT_STATE);
+  const rates = (sel: (o: FaultOutcome) => boolean): Rates =>
+    ratesOf(outcomes.filter(sel), hood_, RIGHT_STATE);
   const byKind = {} as DetectorScore['byKind'];
   for (const kind of STATION_FAULT_KINDS) {
     byKind[kind] = {
@@ -171,18 +185,31 @@ export function scoreDetector(
       alarms: unexplained,
       stationDays: totalSec / 86_400,
       per100StationDays: per100(unexplained, totalSec),
-      byBand: bandAlarms.map((b) => ({ alarms: b.alarms, stationDays: b.sec / 86_400, per100StationDays: per100(b.alarms, b.sec) })),
+      byBand: bandAlarms.map((b) => ({
+        alarms: b.alarms,
+        stationDays: b.sec / 86_400,
+        per100StationDays: per100(b.alarms, b.sec),
+      })),
     },
     outages: { outages: outages.length, alarms: outageAlarms, expectedByChance: chance },
     unexplainedTop: [...perStation.entries()]
-      .map(([stationId, s]) => ({ stationId, alarms: s.alarms, alarmHours: s.alarmSec / 3600, eventsPerHour: expByStation.get(stationId)?.eventsPerHour ?? 0 }))
+      .map(([stationId, s]) => ({
+        stationId,
+        alarms: s.alarms,
+        alarmHours: s.alarmSec / 3600,
+        eventsPerHour: expByStation.get(stationId)?.eventsPerHour ?? 0,
+      }))
       .sort((a, b) => b.alarms - a.alarms || b.alarmHours - a.alarmHours)
       .slice(0, 10),
     outcomes,
   };
 }
 
-function ratesOf(list: FaultOutcome[], hood: Map<number, { alarms: number; falses: number }>, right: Record<StationFaultKind, DetectedState>): Rates {
+function ratesOf(
+  list: FaultOutcome[],
+  hood: Map<number, { alarms: number; falses: number }>,
+  right: Record<StationFaultKind, DetectedState>,
+): Rates {
   const scored = list.filter((o) => !o.masked);
   const delays = scored.flatMap((o) => (o.delaySec === null ? [] : [o.delaySec])).sort((a, b) => a - b);
   let alarms = 0;

@@ -46,10 +46,12 @@ export class TraceSummary {
       a.lastSeenSec = t;
       const p = a.prev;
       if (p && seen && s.isInstalled) {
-        a.observedSec += dt!;
+        a.observedSec += dt;
         // Rentals + returns as the diff sees them: net change per bike type.
         a.events +=
-          Math.abs(s.bikes.mechanical - p.bikes.mechanical) + Math.abs(s.bikes.electric - p.bikes.electric) + Math.abs(s.bikes.other - p.bikes.other);
+          Math.abs(s.bikes.mechanical - p.bikes.mechanical) +
+          Math.abs(s.bikes.electric - p.bikes.electric) +
+          Math.abs(s.bikes.other - p.bikes.other);
       }
       a.prev = s;
     }
@@ -67,7 +69,12 @@ export class TraceSummary {
     const out: StationSummary[] = [];
     for (const [stationId, a] of this.acc) {
       if (a.observedSec < minObservedSec) continue;
-      out.push({ stationId, eventsPerHour: a.events / (a.observedSec / 3600), firstSeenSec: a.firstSeenSec, lastSeenSec: a.lastSeenSec });
+      out.push({
+        stationId,
+        eventsPerHour: a.events / (a.observedSec / 3600),
+        firstSeenSec: a.firstSeenSec,
+        lastSeenSec: a.lastSeenSec,
+      });
     }
     return out.sort((x, y) => (x.stationId < y.stationId ? -1 : x.stationId > y.stationId ? 1 : 0));
   }

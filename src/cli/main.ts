@@ -62,7 +62,7 @@ program
   .option('--speed <x>', 'simulated seconds per real second', '1')
   .option('--start <time>', 'simulated start (ISO 8601 or POSIX seconds; default now)')
   .option('--timezone <tz>', 'time zone of the synthetic system', 'Europe/Paris')
-  .addOption(new Option('--fault <spec...>', 'fault to inject, e.g. locked:station=S001,start=+1h,duration=6h'))
+  .addOption(new Option('--fault <spec...>', 'fault to inject, e.g. locked:station=10001,start=+1h,duration=6h'))
   .action(async (opts: Record<string, string | string[] | undefined>) => {
     await runSimulate({
       port: Number(opts['port']),

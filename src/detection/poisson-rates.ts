@@ -82,7 +82,8 @@ export class RateTable {
   /** Expected events per available hour for station i in `bucket`. */
   rate(i: number, bucket: number): number {
     const sysMean = this.sysTotalE > 0 ? this.sysTotalN / this.sysTotalE : 0;
-    const shape = this.sysE[bucket]! > 0 && sysMean > 0 ? this.sysN[bucket]! / this.sysE[bucket]! / sysMean : 1;
+    const shape =
+      this.sysE[bucket]! > 0 && sysMean > 0 ? this.sysN[bucket]! / this.sysE[bucket]! / sysMean : 1;
     const level = (this.stationN[i]! + LEVEL_PRIOR_HOURS * sysMean) / (this.stationE[i]! + LEVEL_PRIOR_HOURS);
     const prior = level * shape;
     const k = i * BUCKETS + bucket;

@@ -20,7 +20,12 @@ class Log {
   docks = 5;
 
   private after(bikes: number, docks: number): CountsAfter {
-    return { bikes: { mechanical: bikes, electric: 0, other: 0 }, docksAvailable: docks, bikesDisabled: 0, docksDisabled: 0 };
+    return {
+      bikes: { mechanical: bikes, electric: 0, other: 0 },
+      docksAvailable: docks,
+      bikesDisabled: 0,
+      docksDisabled: 0,
+    };
   }
 
   private push(e: Record<string, unknown>): void {
@@ -29,14 +34,30 @@ class Log {
 
   add(timeSec: number): void {
     for (const stationId of ['a', ...OTHERS]) {
-      this.push({ system: 's', timeSec, type: 'station_added', stationId, after: this.after(5, 5), flags: { installed: true, renting: true, returning: true }, info: null });
+      this.push({
+        system: 's',
+        timeSec,
+        type: 'station_added',
+        stationId,
+        after: this.after(5, 5),
+        flags: { installed: true, renting: true, returning: true },
+        info: null,
+      });
     }
     this.push({ system: 's', timeSec, type: 'snapshot', stations: 5, intervalSec: null });
   }
 
   private move(stationId: string, t: number, m: number, bikes: number, docks: number): void {
     if (m === 0) return;
-    this.push({ system: 's', timeSec: t, type: m < 0 ? 'rented' : 'returned', stationId, bikeType: 'mechanical', count: Math.abs(m), after: this.after(bikes, docks) });
+    this.push({
+      system: 's',
+      timeSec: t,
+      type: m < 0 ? 'rented' : 'returned',
+      stationId,
+      bikeType: 'mechanical',
+      count: Math.abs(m),
+      after: this.after(bikes, docks),
+    });
   }
 
   /** Polls from `fromSec` (exclusive) to `toSec`; move returns the change of a's bikes (− rentals, + returns). */
@@ -64,7 +85,11 @@ const busy = (t: number) => ((t / 600) % 4 === 1 ? -1 : (t / 600) % 4 === 3 ? 1 
 
 const onlyA = (cs: StateChange[]) => cs.filter((c) => c.stationId === 'a');
 
-function replay(events: LoggedEvent[], det = new PoissonDetector({ system: 's', minHistoryDays: 3 }), activity = new ActivityModel({ timeZone: 'UTC' })): StateChange[] {
+function replay(
+  events: LoggedEvent[],
+  det = new PoissonDetector({ system: 's', minHistoryDays: 3 }),
+  activity = new ActivityModel({ timeZone: 'UTC' }),
+): StateChange[] {
   const out: StateChange[] = [];
   for (const e of events) {
     activity.apply(e);

@@ -154,7 +154,8 @@ export class PoissonDetector implements Detector {
 
   states(): Map<string, { state: DetectedState; sinceSec: number; confidence: number }> {
     const m = new Map<string, { state: DetectedState; sinceSec: number; confidence: number }>();
-    for (const s of this.stations) if (s.present) m.set(s.id, { state: s.state, sinceSec: s.sinceSec, confidence: s.confidence });
+    for (const s of this.stations)
+      if (s.present) m.set(s.id, { state: s.state, sinceSec: s.sinceSec, confidence: s.confidence });
     return m;
   }
 
@@ -164,19 +165,46 @@ export class PoissonDetector implements Detector {
       rent: this.rent.save(),
       ret: this.ret.save(),
       stations: this.stations.map((s) => ({ ...s })),
-      clock: [this.nowSec, this.nowBucket, this.intervalBucket, this.localDay, this.level, this.obsEw, this.expEw, this.docObserved, this.docExpected, this.lastLevelSec],
+      clock: [
+        this.nowSec,
+        this.nowBucket,
+        this.intervalBucket,
+        this.localDay,
+        this.level,
+        this.obsEw,
+        this.expEw,
+        this.docObserved,
+        this.docExpected,
+        this.lastLevelSec,
+      ],
     };
   }
 
   restoreState(state: unknown): void {
-    const st = state as { v: number; rent: RateTableState; ret: RateTableState; stations: Station[]; clock: number[] };
+    const st = state as {
+      v: number;
+      rent: RateTableState;
+      ret: RateTableState;
+      stations: Station[];
+      clock: number[];
+    };
     if (!st || st.v !== 1) throw new Error('poisson: unknown saved state version');
     this.rent = RateTable.restore(st.rent);
     this.ret = RateTable.restore(st.ret);
     this.stations = st.stations.map((s) => ({ ...s }));
     this.byId = new Map(this.stations.map((s) => [s.id, s]));
-    [this.nowSec, this.nowBucket, this.intervalBucket, this.localDay, this.level, this.obsEw, this.expEw, this.docObserved, this.docExpected, this.lastLevelSec] =
-      st.clock as [number, number, number, number, number, number, number, number, number, number];
+    [
+      this.nowSec,
+      this.nowBucket,
+      this.intervalBucket,
+      this.localDay,
+      this.level,
+      this.obsEw,
+      this.expEw,
+      this.docObserved,
+      this.docExpected,
+      this.lastLevelSec,
+    ] = st.clock as [number, number, number, number, number, number, number, number, number, number];
   }
 
   /** Time moved on: the interval just ended used the previous document's bucket. */
@@ -199,9 +227,28 @@ export class PoissonDetector implements Detector {
       this.rent.ensure(i);
       this.ret.ensure(i);
       s = {
-        i, id, present: true, bikes: 0, docks: 0, installed: true, renting: true, returning: true,
-        clockSec: timeSec, observedSec: 0, expRent: 0, expReturn: 0, expAny: 0, silentSec: 0,
-        rentBad: false, returnBad: false, lastMoveSec: 0, movedRent: false, movedReturn: false, state: 'learning', sinceSec: timeSec, confidence: 0,
+        i,
+        id,
+        present: true,
+        bikes: 0,
+        docks: 0,
+        installed: true,
+        renting: true,
+        returning: true,
+        clockSec: timeSec,
+        observedSec: 0,
+        expRent: 0,
+        expReturn: 0,
+        expAny: 0,
+        silentSec: 0,
+        rentBad: false,
+        returnBad: false,
+        lastMoveSec: 0,
+        movedRent: false,
+        movedReturn: false,
+        state: 'learning',
+        sinceSec: timeSec,
+        confidence: 0,
       };
       this.stations.push(s);
       this.byId.set(id, s);
@@ -209,7 +256,10 @@ export class PoissonDetector implements Detector {
     return s;
   }
 
-  private setCounts(s: Station, after: { bikes: { mechanical: number; electric: number; other: number }; docksAvailable: number }): void {
+  private setCounts(
+    s: Station,
+    after: { bikes: { mechanical: number; electric: number; other: number }; docksAvailable: number },
+  ): void {
     s.bikes = after.bikes.mechanical + after.bikes.electric + after.bikes.other;
     s.docks = after.docksAvailable;
   }
@@ -246,7 +296,11 @@ export class PoissonDetector implements Detector {
     }
   }
 
-  private onMove(type: 'rented' | 'returned', id: string, event: Extract<LoggedEvent, { type: 'rented' | 'returned' }>): StateChange[] {
+  private onMove(
+    type: 'rented' | 'returned',
+    id: string,
+    event: Extract<LoggedEvent, { type: 'rented' | 'returned' }>,
+  ): StateChange[] {
     const s = this.byId.get(id);
     if (!s) return [];
     this.advance(s, event.timeSec);
@@ -307,7 +361,11 @@ export class PoissonDetector implements Detector {
       this.advance(s, timeSec);
       if (s.state === 'learning' && s.observedSec < this.minHistorySec) continue;
       const L = this.alarmLambda;
-      if (s.expAny > L && s.expRent > MIN_EXPECTED_PER_DIRECTION && s.expReturn > MIN_EXPECTED_PER_DIRECTION) {
+      if (
+        s.expAny > L &&
+        s.expRent > MIN_EXPECTED_PER_DIRECTION &&
+        s.expReturn > MIN_EXPECTED_PER_DIRECTION
+      ) {
         s.rentBad = s.returnBad = true;
       }
       if (s.expRent > L) s.rentBad = true;
@@ -344,13 +402,39 @@ export class PoissonDetector implements Detector {
     else if (s.returnBad) to = 'return_blocked';
     else to = 'ok';
     if (to === s.state) return [];
-    const p = to === 'locked' ? this.pSilence(s.expAny) : to === 'rent_blocked' ? this.pSilence(s.expRent) : to === 'return_blocked' ? this.pSilence(s.expReturn) : 1;
+    const p =
+      to === 'locked'
+        ? this.pSilence(s.expAny)
+        : to === 'rent_blocked'
+          ? this.pSilence(s.expRent)
+          : to === 'return_blocked'
+            ? this.pSilence(s.expReturn)
+            : 1;
     const confidence = to === 'ok' ? 1 : 1 - p;
     const evidence: Evidence | null =
       to === 'ok'
         ? null
-        : { expected: s.expAny, observed: 0, inactiveSec: s.silentSec, expectedRentals: s.expRent, expectedReturns: s.expReturn, pValue: p, systemLevel: this.level };
-    const change: StateChange = { system: this.system, stationId: s.id, timeSec, from: s.state, to, detector: this.name, confidence, reason: s.state === 'learning' ? 'history_ready' : reason, evidence, offset };
+        : {
+            expected: s.expAny,
+            observed: 0,
+            inactiveSec: s.silentSec,
+            expectedRentals: s.expRent,
+            expectedReturns: s.expReturn,
+            pValue: p,
+            systemLevel: this.level,
+          };
+    const change: StateChange = {
+      system: this.system,
+      stationId: s.id,
+      timeSec,
+      from: s.state,
+      to,
+      detector: this.name,
+      confidence,
+      reason: s.state === 'learning' ? 'history_ready' : reason,
+      evidence,
+      offset,
+    };
     s.state = to;
     s.sinceSec = timeSec;
     s.confidence = confidence;
@@ -371,4 +455,3 @@ export function localBucket(timeSec: number, activity: ActivityView): { bucket: 
   const weekend = weekday === 0 || weekday === 6;
   return { bucket: (weekend ? 24 : 0) + Math.floor(slot / 6), day };
 }
-

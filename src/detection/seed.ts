@@ -40,8 +40,11 @@ interface Track {
   missing: number;
   activitySinceLock: number;
   missingSinceLock: number;
-  /** Cached per window (hour × slot): history readiness and expected activity per window. */
+  /** Cached per window (hour × slot): expected activity per window. */
   windowKey: number;
+  /** Cached per local day (history only grows at midnight): enough history to judge. */
+  readyDay: number;
+  history: number;
   ready: boolean;
   expected: number;
 }
@@ -63,6 +66,9 @@ export class SeedDetector implements Detector {
   private tracks = new Map<string, Track>();
   private ratio: SystemRatio;
   private lastSnapshotSec: number | null = null;
+  private lastSlot = -1;
+  /** Counts local days seen (a new one when the slot goes back or 23 h pass): readiness cache key. */
+  private dayIndex = 0;
   /** Time of the document that ends a feed gap: its interval is blind. */
   private blindAtSec: number | null = null;
   private readonly scratch: Float64Array;
@@ -128,6 +134,8 @@ export class SeedDetector implements Detector {
     return {
       version: STATE_VERSION,
       lastSnapshotSec: this.lastSnapshotSec,
+      lastSlot: this.lastSlot,
+      dayIndex: this.dayIndex,
       blindAtSec: this.blindAtSec,
       ratio: this.ratio.save(),
       tracks: [...this.tracks.values()].map((tr) => ({ ...tr })),
@@ -135,11 +143,21 @@ export class SeedDetector implements Detector {
   }
 
   restoreState(state: unknown): void {
-    const s = state as { version?: unknown; lastSnapshotSec: number | null; blindAtSec: number | null; ratio: unknown; tracks: Track[] };
+    const s = state as {
+      version?: unknown;
+      lastSnapshotSec: number | null;
+      lastSlot: number;
+      dayIndex: number;
+      blindAtSec: number | null;
+      ratio: unknown;
+      tracks: Track[];
+    };
     if (s === null || typeof s !== 'object' || s.version !== STATE_VERSION || !Array.isArray(s.tracks)) {
       throw new Error(`seed detector: unsupported checkpoint (expected version ${STATE_VERSION})`);
     }
     this.lastSnapshotSec = s.lastSnapshotSec;
+    this.lastSlot = s.lastSlot;
+    this.dayIndex = s.dayIndex;
     this.blindAtSec = s.blindAtSec;
     this.ratio.restore(s.ratio);
     this.tracks = new Map(s.tracks.map((tr) => [tr.id, { ...tr }]));
@@ -178,8 +196,13 @@ export class SeedDetector implements Detector {
     const t = event.timeSec;
     const blind = this.blindAtSec === t;
     const elapsed = blind || this.lastSnapshotSec === null ? 0 : Math.max(0, t - this.lastSnapshotSec);
+    const slot = view.slotOf(t);
+    // A new local day: the slot went back, or 23 h passed (the shortest day). A false alarm only
+    // costs a recomputation.
+    if (this.lastSnapshotSec !== null && (slot < this.lastSlot || t - this.lastSnapshotSec >= 82_800)) this.dayIndex++;
     this.lastSnapshotSec = t;
-    const key = Math.floor(t / 3600) * 144 + view.slotOf(t);
+    this.lastSlot = slot;
+    const key = Math.floor(t / 3600) * 144 + slot;
 
     let expectedTotal = 0;
     for (const tr of this.tracks.values()) {
@@ -228,8 +251,12 @@ export class SeedDetector implements Detector {
   private refresh(tr: Track, t: number, key: number, view: ActivityView): void {
     const id = tr.id;
     tr.windowKey = key;
-    const history = view.historyDays(id, t);
-    tr.ready = history >= this.minHistoryDays;
+    if (tr.readyDay !== this.dayIndex) {
+      tr.readyDay = this.dayIndex;
+      tr.history = view.historyDays(id, t);
+      tr.ready = tr.history >= this.minHistoryDays;
+    }
+    const history = tr.history;
     tr.expected = 0;
     if (!tr.ready) return;
     // Reference days the station has history for; the older ones join as history grows.
@@ -307,6 +334,8 @@ function newTrack(id: string, timeSec: number, installed: boolean, renting: bool
     activitySinceLock: 0,
     missingSinceLock: 0,
     windowKey: -1,
+    readyDay: -1,
+    history: 0,
     ready: false,
     expected: 0,
   };

@@ -87,7 +87,7 @@ describe.skipIf(!hasChromium || !hasVelib)('web app in chromium', () => {
       }
       await context.close();
     }
-  });
+  }, 180_000);
 
   it('the seeded locked station is red on the map; markers drawn time recorded', async () => {
     const context = await french();
@@ -197,5 +197,5 @@ describe.skipIf(!hasChromium || !hasVelib)('web app in chromium', () => {
     }
     expect(problems).toEqual([]);
     await context.close();
-  });
+  }, 300_000);
 });

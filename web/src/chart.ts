@@ -25,7 +25,8 @@ export function hourlySeries(a: Activity): { hours: number[]; today: (number | n
       usum += (a.usual.rented[s] ?? 0) + (a.usual.returned[s] ?? 0);
     }
     hours.push(hr);
-    today.push(hr <= currentHour ? tsum : null);
+    // The current hour is not over: drawing its partial count would show a false drop.
+    today.push(hr < currentHour || (hr === currentHour && a.currentSlot % 6 === 5) ? tsum : null);
     usual.push(Math.round(usum * 10) / 10);
   }
   return { hours, today, usual };
@@ -39,7 +40,7 @@ export async function lineChart(
   box: HTMLElement,
   x: number[],
   series: Series[],
-  opts: { xLabel: string; yLabel: string; xFormat: (v: number) => string; ariaLabel: string },
+  opts: { xLabel: string; yLabel: string; xFormat: (v: number) => string; xAxisFormat?: (v: number) => string; ariaLabel: string },
 ): Promise<() => void> {
   const [{ default: uPlot }] = await Promise.all([import('uplot'), import('uplot/dist/uPlot.min.css')]);
   const height = box.clientHeight || 240;
@@ -52,7 +53,7 @@ export async function lineChart(
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
       axes: [
-        { label: opts.xLabel, values: (_u, vals) => vals.map((v) => opts.xFormat(v)), stroke: '#333' },
+        { label: opts.xLabel, values: (_u, vals) => vals.map((v) => (opts.xAxisFormat ?? opts.xFormat)(v)), stroke: '#333', space: 70 },
         { label: opts.yLabel, values: (_u, vals) => vals.map((v) => fmtNumber(v)), stroke: '#333', size: 50 },
       ],
       series: [

@@ -73,6 +73,10 @@ export function fmtDateTime(sec: number): string {
   return dateFormat('datetime', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }).format(sec * 1000);
 }
 
+export function fmtDay(sec: number): string {
+  return dateFormat('day', { day: 'numeric', month: 'short' }).format(sec * 1000);
+}
+
 /** "3 j 4 h", "2 h 05 min", "12 min" — compact, locale-neutral units. */
 export function fmtDuration(totalSec: number): string {
   const s = Math.max(0, Math.round(totalSec));

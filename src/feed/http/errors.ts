@@ -1,5 +1,5 @@
 /** Why a feed request failed. `status` is the HTTP status when the server answered. */
-export type FeedHttpErrorKind = 'http_status' | 'timeout' | 'network' | 'aborted' | 'body';
+export type FeedHttpErrorKind = 'http_status' | 'timeout' | 'network' | 'aborted';
 
 /**
  * A request that failed after every attempt. Its message names the URL, the status or cause and the

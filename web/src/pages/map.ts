@@ -70,6 +70,9 @@ export const mapPage: Page = async ({ main, config, query }) => {
   }
 
   const layer = L.layerGroup().addTo(map);
+  // Problem stations get their own pane above the cluster icons, so nothing ever hides them.
+  map.createPane('problems').style.zIndex = '650';
+  const problemRenderer = L.svg({ pane: 'problems' });
   const markers = new Map<string, { marker: L.CircleMarker; cat: Category }>();
 
   const drawLegend = (): void => {
@@ -97,6 +100,7 @@ export const mapPage: Page = async ({ main, config, query }) => {
       fillColor: CATEGORY_COLOURS[cat],
       fillOpacity: 0.95,
       className: `st cat-${cat}`,
+      ...(problem ? { pane: 'problems', renderer: problemRenderer } : {}),
     });
     m.bindPopup(() => popupContent(s, st.timeSec));
     m.addTo(layer);
@@ -144,7 +148,8 @@ export const mapPage: Page = async ({ main, config, query }) => {
       const bounds = L.latLngBounds(members.map((m) => [m.lat, m.lon] as [number, number]));
       L.marker([lat / members.length, lon / members.length], {
         icon: L.divIcon({
-          className: `cluster ${ok === members.length ? 'cluster-ok' : 'cluster-mixed'}`,
+          // Green when (nearly) all work; grey when closed / learning stations weigh.
+          className: `cluster ${ok >= 0.9 * members.length ? 'cluster-ok' : 'cluster-mixed'}`,
           html: `<span>${members.length}</span>`,
           iconSize: [size, size],
         }),

@@ -36,6 +36,7 @@ export const stationPage: Page = async ({ main, params }) => {
 
   const stateLine = h('p', { class: 'state-line' });
   const counts = h('dl', { class: 'counts big-counts' });
+  const lastActivity = h('p', { class: 'last-activity' });
   const drawLive = (): void => {
     stateLine.replaceChildren(badge(s.state), ' ', h('span', {}, sinceText(s, detail.timeSec)));
     const item = (label: MessageKey, value: string): HTMLElement => h('div', {}, h('dt', {}, t(label)), h('dd', {}, value));
@@ -45,11 +46,10 @@ export const stationPage: Page = async ({ main, params }) => {
       item('station.docks', fmtNumber(s.docks)),
       item('station.blocked', fmtNumber(s.blockedDocks)),
       item('station.capacity', s.capacity === null ? '–' : fmtNumber(s.capacity)),
-      item(
-        'station.lastActivity',
-        s.lastActivity === null ? t('station.noActivity') : t('station.lastActivityValue', { time: fmtTime(s.lastActivity) }),
-      ),
     );
+    lastActivity.textContent = `${t('station.lastActivity')} : ${
+      s.lastActivity === null ? t('station.noActivity') : t('station.lastActivityValue', { time: fmtTime(s.lastActivity) })
+    }`;
   };
   drawLive();
 
@@ -59,7 +59,7 @@ export const stationPage: Page = async ({ main, params }) => {
     history.append(
       h(
         'div',
-        { class: 'table-wrap' },
+        { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': t('station.history') },
         h(
           'table',
           {},
@@ -91,7 +91,7 @@ export const stationPage: Page = async ({ main, params }) => {
     ),
     stateLine,
     favButton,
-    h('section', { class: 'card' }, counts),
+    h('section', { class: 'card' }, counts, lastActivity),
     figure,
     history,
   );

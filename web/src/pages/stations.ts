@@ -74,7 +74,7 @@ export const stationsPage: Page = async ({ main, query }) => {
       h('div', { class: 'field check' }, lockedBox, h('label', { for: 'st-locked' }, t('stations.lockedOnly'))),
     ),
     count,
-    h('div', { class: 'table-wrap' }, table),
+    h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': t('stations.title') }, table),
   );
 
   const syncUrl = (): void => {

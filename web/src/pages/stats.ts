@@ -2,7 +2,7 @@
 import { getJson, type StatsResponse } from '../api.js';
 import { lineChart } from '../chart.js';
 import { h } from '../dom.js';
-import { fmtDateTime, fmtDuration, fmtNumber, t } from '../i18n.js';
+import { fmtDateTime, fmtDay, fmtDuration, fmtNumber, t } from '../i18n.js';
 import type { Page } from '../router.js';
 import { errorBox, heading, stationHref } from '../ui.js';
 
@@ -24,7 +24,7 @@ export const statsPage: Page = async ({ main }) => {
     locks.append(
       h(
         'div',
-        { class: 'table-wrap' },
+        { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': t('stats.longest') },
         h(
           'table',
           {},
@@ -76,6 +76,6 @@ export const statsPage: Page = async ({ main }) => {
       { label: t('stats.lockedSeries'), values: stats.series.map((p) => p.locked), colour: '#d7191c', fill: 'rgba(215,25,28,0.1)' },
       { label: t('stats.partialSeries'), values: stats.series.map((p) => p.partial), colour: '#f57c00', dash: [6, 4] },
     ],
-    { xLabel: t('hist.time'), yLabel: t('stats.lockedSeries'), xFormat: (v) => fmtDateTime(v), ariaLabel: `${t('stats.series')}. ${t('stats.seriesCaption')}` },
+    { xLabel: t('hist.time'), yLabel: t('stats.lockedSeries'), xFormat: (v) => fmtDateTime(v), xAxisFormat: (v) => fmtDay(v), ariaLabel: `${t('stats.series')}. ${t('stats.seriesCaption')}` },
   );
 };
