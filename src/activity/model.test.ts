@@ -7,15 +7,22 @@ const TZ = 'Europe/Paris';
 // 2025-11-03 00:00 in Paris (UTC+1), a Monday; no DST change in the following months.
 const MIDNIGHT = Date.parse('2025-11-02T23:00:00Z') / 1000;
 const DAY0 = Math.floor(Date.parse('2025-11-03') / 86_400_000);
-const after = { bikes: { mechanical: 0, electric: 0, other: 0 }, docksAvailable: 0, bikesDisabled: 0, docksDisabled: 0 };
+const after = {
+  bikes: { mechanical: 0, electric: 0, other: 0 },
+  docksAvailable: 0,
+  bikesDisabled: 0,
+  docksDisabled: 0,
+};
 
 let offset = 0;
-const ev = (e: Record<string, unknown>) => ({ system: 's', offset: ++offset, ...e }) as unknown as LoggedEvent;
+const ev = (e: Record<string, unknown>) =>
+  ({ system: 's', offset: ++offset, ...e }) as unknown as LoggedEvent;
 const rented = (stationId: string, timeSec: number, count = 1) =>
   ev({ type: 'rented', stationId, timeSec, count, bikeType: 'mechanical', after });
 const returned = (stationId: string, timeSec: number, count = 1) =>
   ev({ type: 'returned', stationId, timeSec, count, bikeType: 'electric', after });
-const snapshot = (timeSec: number, intervalSec: number | null) => ev({ type: 'snapshot', timeSec, stations: 1, intervalSec });
+const snapshot = (timeSec: number, intervalSec: number | null) =>
+  ev({ type: 'snapshot', timeSec, stations: 1, intervalSec });
 
 /** Feeds whole observed days (a snapshot every 10 minutes) with one rental at 08:05 each day. */
 function observeDays(model: ActivityModel, fromDay: number, days: number, out: SlotCount[] = []) {
@@ -33,8 +40,12 @@ describe('ActivityModel', () => {
   it('counts rentals and returns per station, local day and slot', () => {
     const m = new ActivityModel({ timeZone: TZ });
     const t = MIDNIGHT + 8 * 3600 + 5 * 60; // 08:05 local → slot 48
-    expect(m.apply(rented('a', t, 2))).toEqual([{ stationId: 'a', day: DAY0, slot: 48, rented: 2, returned: 0 }]);
-    expect(m.apply(returned('a', t + 60))).toEqual([{ stationId: 'a', day: DAY0, slot: 48, rented: 0, returned: 1 }]);
+    expect(m.apply(rented('a', t, 2))).toEqual([
+      { stationId: 'a', day: DAY0, slot: 48, rented: 2, returned: 0 },
+    ]);
+    expect(m.apply(returned('a', t + 60))).toEqual([
+      { stationId: 'a', day: DAY0, slot: 48, rented: 0, returned: 1 },
+    ]);
     m.apply(returned('b', t));
     expect(m.slotOf(t)).toBe(48);
     expect(m.slotCount('a', t, 0)).toBe(3);
@@ -72,7 +83,9 @@ describe('ActivityModel', () => {
 
   it('historyDays counts past days observed for most of the day, since the station appeared', () => {
     const m = new ActivityModel({ timeZone: TZ });
-    m.apply(ev({ type: 'station_added', stationId: 'a', timeSec: MIDNIGHT + 60, after, flags: {}, info: null }));
+    m.apply(
+      ev({ type: 'station_added', stationId: 'a', timeSec: MIDNIGHT + 60, after, flags: {}, info: null }),
+    );
     observeDays(m, 0, 3);
     expect(m.observedSec(DAY0)).toBe(86_400);
     expect(m.historyDays('a', MIDNIGHT + 3 * 86_400 + 100)).toBe(3);
@@ -104,7 +117,11 @@ describe('ActivityModel', () => {
   it('load() rebuilds from its own increments the same answers after a restart', () => {
     const live = new ActivityModel({ timeZone: TZ });
     const incs: SlotCount[] = [];
-    incs.push(...live.apply(ev({ type: 'station_added', stationId: 'a', timeSec: MIDNIGHT + 60, after, flags: {}, info: null })));
+    incs.push(
+      ...live.apply(
+        ev({ type: 'station_added', stationId: 'a', timeSec: MIDNIGHT + 60, after, flags: {}, info: null }),
+      ),
+    );
     observeDays(live, 0, 9, incs);
     incs.push(...live.apply(returned('a', MIDNIGHT + 9 * 86_400 + 30_000, 4)));
     const restarted = new ActivityModel({ timeZone: TZ });
@@ -118,6 +135,29 @@ describe('ActivityModel', () => {
       }
     }
     expect(restarted.slotCount('a', MIDNIGHT + 9 * 86_400 + 8 * 3600 + 300, 3)).toBe(1);
+  });
+
+  it('windowCounts gives the same sums as slotCount, across midnight', () => {
+    const m = new ActivityModel({ timeZone: TZ });
+    for (let d = 0; d < 8; d++)
+      for (let k = 0; k < 40; k++)
+        m.apply(rented('a', MIDNIGHT + d * 86_400 - 3 * 3600 + k * 631, (k % 3) + d));
+    const out = new Float64Array(3);
+    const refs = [1, 2, 7];
+    for (const t of [
+      MIDNIGHT + 7 * 86_400 + 300,
+      MIDNIGHT + 7 * 86_400 + 1500,
+      MIDNIGHT + 7 * 86_400 - 7200,
+    ]) {
+      m.windowCounts('a', t, 3, refs, out);
+      const expected = refs.map(
+        (d) => m.slotCount('a', t, d) + m.slotCount('a', t - 600, d) + m.slotCount('a', t - 1200, d),
+      );
+      expect([...out]).toEqual(expected);
+      expect(expected.some((v) => v > 0)).toBe(true);
+    }
+    m.windowCounts('nobody', MIDNIGHT, 3, refs, out);
+    expect([...out]).toEqual([0, 0, 0]);
   });
 
   it('stays small: 1,500 stations with 29 days of activity', () => {

@@ -24,10 +24,18 @@ describe('localDaySlot', () => {
     const t = Date.parse('2025-10-15T13:27:00Z') / 1000;
     expect(localDaySlot(t, 'Europe/Paris')).toEqual({ day: day('2025-10-15'), slot: 15 * 6 + 2, weekday: 3 });
     // Same instant in Los Angeles: 06:27, Wednesday.
-    expect(localDaySlot(t, 'America/Los_Angeles')).toEqual({ day: day('2025-10-15'), slot: 6 * 6 + 2, weekday: 3 });
+    expect(localDaySlot(t, 'America/Los_Angeles')).toEqual({
+      day: day('2025-10-15'),
+      slot: 6 * 6 + 2,
+      weekday: 3,
+    });
     // 23:55 local on a Sunday in LA is still Sunday, though Monday in UTC.
     const late = Date.parse('2023-04-03T06:55:00Z') / 1000;
-    expect(localDaySlot(late, 'America/Los_Angeles')).toEqual({ day: day('2023-04-02'), slot: 143, weekday: 0 });
+    expect(localDaySlot(late, 'America/Los_Angeles')).toEqual({
+      day: day('2023-04-02'),
+      slot: 143,
+      weekday: 0,
+    });
   });
 
   it('Europe/Paris spring forward: a 23-hour day with 138 slots, 02:00-02:59 missing', () => {

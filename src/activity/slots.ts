@@ -2,7 +2,8 @@
  * Local calendar day and ten-minute slot of a POSIX time in the system's time zone, DST-correct.
  *
  * `Intl.DateTimeFormat` knows the time-zone rules but costs about a microsecond per call; the UTC
- * offset is constant between transitions, so it is computed once per UTC hour and cached. An hour
+ * offset is constant between transitions, so it is computed once per UTC hour and cached, and the
+ * run of cached hours around the last answer is checked first with two comparisons. An hour
  * that contains a transition (offsets differ at its two ends) keeps the exact second of the change,
  * found by bisection: this also covers zones whose transitions are not on a UTC hour (Lord Howe).
  */
@@ -39,8 +40,10 @@ export class LocalClock {
   private readonly hourOffset = new Map<number, number>();
   /** UTC hour index → [transition second, offset before, offset after]. */
   private readonly hourTransition = new Map<number, [number, number, number]>();
-  private lastHour = Number.NaN;
-  private lastOffsetSec = 0;
+  /** [rangeLoSec, rangeHiSec): consecutive cached hours with one offset, answered by two comparisons. */
+  private rangeLoSec = 0;
+  private rangeHiSec = 0;
+  private rangeOffsetSec = 0;
 
   constructor(readonly timeZone: string) {
     try {
@@ -61,12 +64,11 @@ export class LocalClock {
 
   /** Local time minus UTC, in seconds, at `timeSec`. */
   offsetSec(timeSec: number): number {
+    if (timeSec >= this.rangeLoSec && timeSec < this.rangeHiSec) return this.rangeOffsetSec;
     const hour = Math.floor(timeSec / HOUR_SEC);
-    if (hour === this.lastHour) return this.lastOffsetSec;
     const cached = this.hourOffset.get(hour);
     if (cached !== undefined) {
-      this.lastHour = hour;
-      this.lastOffsetSec = cached;
+      this.extendRange(hour, cached);
       return cached;
     }
     const tr = this.hourTransition.get(hour);
@@ -93,6 +95,25 @@ export class LocalClock {
     const slot = Math.floor((local - day * DAY_SEC) / SLOT_SEC);
     // 1970-01-01 was a Thursday (4).
     return { day, slot, weekday: (((day + 4) % 7) + 7) % 7 };
+  }
+
+  /** Grows the fast range by an adjacent hour with the same offset, else restarts it there. */
+  private extendRange(hour: number, offsetSec: number): void {
+    const lo = hour * HOUR_SEC;
+    const hi = lo + HOUR_SEC;
+    if (offsetSec === this.rangeOffsetSec && this.rangeHiSec > this.rangeLoSec) {
+      if (lo === this.rangeHiSec) {
+        this.rangeHiSec = hi;
+        return;
+      }
+      if (hi === this.rangeLoSec) {
+        this.rangeLoSec = lo;
+        return;
+      }
+    }
+    this.rangeLoSec = lo;
+    this.rangeHiSec = hi;
+    this.rangeOffsetSec = offsetSec;
   }
 
   private cacheHour(hour: number): void {

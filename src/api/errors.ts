@@ -99,7 +99,11 @@ export function toApiError(err: unknown): ApiError {
 }
 
 export function sendError(reply: FastifyReply, err: ApiError): FastifyReply {
-  return reply.code(err.statusCode).header('cache-control', 'no-store').type('application/json').send(err.body());
+  return reply
+    .code(err.statusCode)
+    .header('cache-control', 'no-store')
+    .type('application/json')
+    .send(err.body());
 }
 
 export function errorHandler(err: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply {

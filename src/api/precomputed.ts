@@ -46,7 +46,10 @@ export async function precompute(
   opts: { bestBrotli?: boolean } = {},
 ): Promise<PrecomputedBody> {
   const identity = Buffer.from(JSON.stringify(value));
-  const [gzipBody, brBody] = await Promise.all([gz(identity, { level: 9 }), brotli(identity, brotliParams(5, identity.length))]);
+  const [gzipBody, brBody] = await Promise.all([
+    gz(identity, { level: 9 }),
+    brotli(identity, brotliParams(5, identity.length)),
+  ]);
   const hash = createHash('sha1').update(identity).digest('base64url').slice(0, 16);
   // Weak: the same entity is served under several content-encodings.
   const body: PrecomputedBody = {

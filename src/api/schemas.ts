@@ -12,7 +12,12 @@ const nullableNumber = { type: ['number', 'null'] } as const;
 const nullableString = { type: ['string', 'null'] } as const;
 
 /** A station code as people know it (Vélib' `stationCode`) or a feed station_id. */
-export const stationCodeParam = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$' } as const;
+export const stationCodeParam = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 64,
+  pattern: '^[A-Za-z0-9_.:-]+$',
+} as const;
 
 export const stationViewSchema = {
   $id: 'Station',
@@ -28,15 +33,26 @@ export const stationViewSchema = {
     bikes: {
       type: 'object',
       required: ['mechanical', 'electric', 'other'],
-      properties: { mechanical: { type: 'integer' }, electric: { type: 'integer' }, other: { type: 'integer' } },
+      properties: {
+        mechanical: { type: 'integer' },
+        electric: { type: 'integer' },
+        other: { type: 'integer' },
+      },
     },
     docks: { type: 'integer', description: 'Free docks' },
-    blockedDocks: { type: 'integer', description: 'capacity − bikes − free docks − disabled docks, never negative' },
+    blockedDocks: {
+      type: 'integer',
+      description: 'capacity − bikes − free docks − disabled docks, never negative',
+    },
     bikesDisabled: { type: 'integer' },
     docksDisabled: { type: 'integer' },
     declared: { type: 'string', enum: [...DECLARED_STATES], description: 'What the feed declares' },
     detected: { type: 'string', enum: [...STATION_STATES], description: 'What the detector concludes' },
-    state: { type: 'string', enum: [...STATION_STATES], description: 'Shown state: declared problem, else detected' },
+    state: {
+      type: 'string',
+      enum: [...STATION_STATES],
+      description: 'Shown state: declared problem, else detected',
+    },
     since: { ...nullableInt, description: 'POSIX seconds since when the detected state holds' },
     confidence: nullableNumber,
     detector: nullableString,
@@ -73,7 +89,10 @@ export const activitySchema = {
   properties: {
     day: { type: 'integer', description: 'Local day, days since 1970-01-01' },
     date: { type: 'string', description: 'Local date YYYY-MM-DD in the system time zone' },
-    currentSlot: { type: 'integer', description: '10-minute slot of the local day (0..143) of the data time' },
+    currentSlot: {
+      type: 'integer',
+      description: '10-minute slot of the local day (0..143) of the data time',
+    },
     today: {
       type: 'object',
       required: ['rented', 'returned'],

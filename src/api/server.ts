@@ -61,11 +61,14 @@ export function tileOrigins(tileUrl: string): string[] {
 export async function createApiServer(opts: ApiServerOptions): Promise<FastifyInstance> {
   const tileUrl = opts.tileUrl ?? DEFAULT_TILE_URL;
   const app = Fastify({
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- pino Logger vs FastifyBaseLogger generics
     loggerInstance: opts.logger as FastifyBaseLogger,
     // One log line per request would cost more than serving /stations itself; latency goes to /metrics.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
+    },
     // Malformed URLs (bad percent-encoding…) get the same JSON error as everything else.
     frameworkErrors: (err, _req, reply) => {
       void sendError(reply, toApiError(Object.assign(err, { statusCode: 400 })));
@@ -81,12 +84,18 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
     language: opts.language ?? 'fr',
     dataCacheControl: dataCacheControl(opts.pollIntervalSec),
   };
-  app.addHook('onClose', async () => snapshots.close());
+  app.addHook('onClose', (_instance, done) => {
+    snapshots.close();
+    done();
+  });
 
   const latency = httpLatencyHistogram();
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
-    latency.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    latency.observe(
+      { method: req.method, route, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
   });
 
   app.setErrorHandler(errorHandler);
@@ -122,24 +131,35 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
         version: '1.0.0',
         description: 'Bike-share stations and their detected state (ok, locked, …). Times are POSIX seconds.',
       },
-      tags: [{ name: 'stations' }, { name: 'state changes' }, { name: 'system' }, { name: 'live' }, { name: 'operations' }],
+      tags: [
+        { name: 'stations' },
+        { name: 'state changes' },
+        { name: 'system' },
+        { name: 'live' },
+        { name: 'operations' },
+      ],
     },
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) =>
+        typeof json.$id === 'string' ? json.$id : `def-${i}`,
+    },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   await app.register(
-    async (api) => {
+    (api, _opts, done) => {
       stationRoutes(api, ctx);
       stateChangeRoutes(api, ctx);
       systemRoutes(api, ctx);
       liveRoutes(api, ctx);
+      done();
     },
     { prefix: '/api/v1' },
   );
   healthRoutes(app, ctx);
 
-  const webRoot = opts.webRoot && existsSync(path.join(opts.webRoot, 'index.html')) ? path.resolve(opts.webRoot) : null;
+  const webRoot =
+    opts.webRoot && existsSync(path.join(opts.webRoot, 'index.html')) ? path.resolve(opts.webRoot) : null;
   if (webRoot) {
     await app.register(fastifyStatic, {
       root: webRoot,
@@ -149,7 +169,9 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
         // Vite puts content hashes in asset names: they never change.
         reply.header(
           'cache-control',
-          filePath.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache',
+          filePath.includes(`${path.sep}assets${path.sep}`)
+            ? 'public, max-age=31536000, immutable'
+            : 'no-cache',
         );
       },
     });
@@ -166,11 +188,15 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
       !/\.[a-z0-9]{1,5}(\?|$)/i.test(url);
     // Client-side routes (/carte, /station/16107…) all get the app's shell.
     if (webRoot && isPage) return reply.header('cache-control', 'no-cache').sendFile('index.html', webRoot);
-    return sendError(reply, new ApiError('not_found', `No resource at ${req.method} ${url.split('?')[0] ?? ''}.`));
+    return sendError(
+      reply,
+      new ApiError('not_found', `No resource at ${req.method} ${url.split('?')[0] ?? ''}.`),
+    );
   });
 
   // Build the first snapshot and the usual-activity days before the first visitor asks.
-  app.addHook('onReady', async () => {
+  app.addHook('onReady', (done) => {
+    done();
     void snapshots
       .current()
       .then((snap) => ctx.activity.warm(snap.timeSec))

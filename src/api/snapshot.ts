@@ -9,7 +9,13 @@ import type { Store } from '../storage/index.js';
 import type { LiveBus } from './live.js';
 import { localSlotOf, localToUtcSec } from './local-time.js';
 import { precompute, type PrecomputedBody } from './precomputed.js';
-import { buildStationViews, categoryOf, stationDeltas, type StationDelta, type StationView } from './station-view.js';
+import {
+  buildStationViews,
+  categoryOf,
+  stationDeltas,
+  type StationDelta,
+  type StationView,
+} from './station-view.js';
 
 export interface Snapshot {
   version: number;
@@ -133,7 +139,7 @@ export class SnapshotCache {
   }
 
   private async load(version: number): Promise<Snapshot> {
-    const { store, systemId, timezone, live } = this.src;
+    const { store, systemId, live } = this.src;
     const [infos, statuses, detected, health] = await Promise.all([
       store.listStationInfo(systemId),
       store.listStationStatus(systemId),
@@ -142,7 +148,9 @@ export class SnapshotCache {
     ]);
     let timeSec = live.lastSnapshotSec ?? health?.lastDocumentSec ?? null;
     if (timeSec === null) {
-      for (const s of statuses) if (s.lastReportedSec !== null && (timeSec === null || s.lastReportedSec > timeSec)) timeSec = s.lastReportedSec;
+      for (const s of statuses)
+        if (s.lastReportedSec !== null && (timeSec === null || s.lastReportedSec > timeSec))
+          timeSec = s.lastReportedSec;
     }
     timeSec ??= Math.floor(Date.now() / 1000);
     const lastActivity = await this.updateLastActivity(statuses, timeSec);
@@ -178,7 +186,11 @@ export class SnapshotCache {
     for (const s of statuses) {
       const v = prev.byId.get(s.stationId);
       if (!v) continue;
-      if (v.bikes.mechanical !== s.bikes.mechanical || v.bikes.electric !== s.bikes.electric || v.bikes.other !== s.bikes.other) {
+      if (
+        v.bikes.mechanical !== s.bikes.mechanical ||
+        v.bikes.electric !== s.bikes.electric ||
+        v.bikes.other !== s.bikes.other
+      ) {
         if (timeSec > (map.get(s.stationId) ?? 0)) map.set(s.stationId, timeSec);
       }
     }
@@ -221,7 +233,12 @@ function toGeoJson(snap: Snapshot): unknown {
     type: 'FeatureCollection',
     features: snap.views.map((v) => {
       const { lat, lon, ...properties } = listItem(v);
-      return { type: 'Feature', id: v.code, geometry: { type: 'Point', coordinates: [lon, lat] }, properties };
+      return {
+        type: 'Feature',
+        id: v.code,
+        geometry: { type: 'Point', coordinates: [lon, lat] },
+        properties,
+      };
     }),
   };
 }

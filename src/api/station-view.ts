@@ -2,7 +2,11 @@
  * The station as the API shows it: static info + live status + detected state, merged once per
  * snapshot (never per request).
  */
-import { declaredStateOf as declaredFromFlags, type DeclaredState, type StationState } from '../detection/index.js';
+import {
+  declaredStateOf as declaredFromFlags,
+  type DeclaredState,
+  type StationState,
+} from '../detection/index.js';
 import type { StationInfo, StationStatus } from '../feed/model.js';
 import type { DetectedStateRow } from '../storage/types.js';
 

@@ -13,14 +13,30 @@ const HOUR_SEC = 3600;
 
 export interface LockStats {
   series: { timeSec: number; locked: number; partial: number }[];
-  longestLocks: { code: string; name: string | null; fromSec: number; toSec: number | null; durationSec: number; ongoing: boolean }[];
+  longestLocks: {
+    code: string;
+    name: string | null;
+    fromSec: number;
+    toSec: number | null;
+    durationSec: number;
+    ongoing: boolean;
+  }[];
 }
 
-export async function lockStatistics(store: Store, systemId: string, snap: Snapshot, days: number): Promise<LockStats> {
+export async function lockStatistics(
+  store: Store,
+  systemId: string,
+  snap: Snapshot,
+  days: number,
+): Promise<LockStats> {
   const endSec = snap.timeSec;
   const startSec = endSec - days * 86400;
   // Newest first.
-  const changes: StoredStateChange[] = await store.listStateChanges({ system: systemId, sinceSec: startSec, limit: MAX_CHANGES });
+  const changes: StoredStateChange[] = await store.listStateChanges({
+    system: systemId,
+    sinceSec: startSec,
+    limit: MAX_CHANGES,
+  });
 
   const stateOf = new Map<string, StationState>();
   let locked = 0;
@@ -74,7 +90,14 @@ export async function lockStatistics(store: Store, systemId: string, snap: Snaps
   // Locks that started before the window and still hold.
   for (const v of snap.views) {
     if (v.state === 'locked' && v.since !== null && v.since < startSec) {
-      spans.push({ code: v.code, name: v.name, fromSec: v.since, toSec: null, durationSec: endSec - v.since, ongoing: true });
+      spans.push({
+        code: v.code,
+        name: v.name,
+        fromSec: v.since,
+        toSec: null,
+        durationSec: endSec - v.since,
+        ongoing: true,
+      });
     }
   }
   spans.sort((a, b) => b.durationSec - a.durationSec);

@@ -74,6 +74,7 @@ describe('ArchiveWriter + readArchive', () => {
       const t = DAY1 + i * 60; // crosses midnight UTC after 10 documents
       await put('station_status', statusDoc(t, i), t);
       if (i === 12) await put('station_information', infoDoc(t + 30, 21), t + 30);
+      if (i === 5) await put('station_information', infoDoc(t, 22), t); // same time as a status: read first
     }
     await w.close();
 
@@ -87,11 +88,13 @@ describe('ArchiveWriter + readArchive', () => {
     const stats = emptyArchiveStats();
     const items = await readAll([dir], errors, stats);
     expect(errors).toEqual([]);
-    const expected = [...written].sort((a, b) => a.t - b.t);
+    const rank = (feed: string): number => (feed === 'station_status' ? 1 : 0);
+    const expected = [...written].sort((a, b) => a.t - b.t || rank(a.feed) - rank(b.feed));
+    expect(expected.map((e) => e.feed)).not.toEqual(written.map((e) => e.feed)); // the merge has work to do
     expect(items.map((i) => [i.feed, i.timeSec, i.doc])).toEqual(
       expected.map((e): unknown[] => [e.feed, e.t, parse(e.raw)]),
     );
-    expect(stats).toMatchObject({ files: 4, lines: 22, badLines: 0, corruptFiles: 0 });
+    expect(stats).toMatchObject({ files: 4, lines: 23, badLines: 0, corruptFiles: 0 });
     // Progress: monotonic, ends at the total compressed size.
     for (let i = 1; i < items.length; i++)
       expect(items[i]!.bytes).toBeGreaterThanOrEqual(items[i - 1]!.bytes);

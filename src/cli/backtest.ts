@@ -6,7 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { SingleBar, Presets } from 'cli-progress';
 import { backtest, formatReport, reportJson, type BacktestResult } from '../backtest/index.js';
 import { createDetector, detectorNames, registerDetector } from '../detection/index.js';
-import { PoissonDetector, type PoissonOptions } from '../detection/poisson.js';
+import { PoissonDetector } from '../detection/poisson.js';
 
 export interface BacktestCliOptions {
   /** Archive directories or files (the format of ../shared/data). */

@@ -27,7 +27,14 @@ export const configSchema = z.object({
       }
     }, 'must be an IANA time zone such as Europe/Paris')
     .optional(),
-  pollIntervalSec: positiveInt('poll interval').max(3600).default(60),
+  /** Fractions are allowed (tests poll fast); real feeds change about once a minute. */
+  pollIntervalSec: z.coerce
+    .number({ error: 'poll interval must be a number of seconds' })
+    .min(0.1, 'poll interval must be at least 0.1 s')
+    .max(3600, 'poll interval must be at most 3600 s')
+    .default(60),
+  /** Silence (document time) after which the watcher counts itself blind; default 3 polls. */
+  gapSec: z.coerce.number({ error: 'gap must be a number of seconds' }).positive('gap must be > 0').optional(),
   database: z.string().min(1).default('./data/dockwatch.sqlite'),
   host: z.string().min(1).default('127.0.0.1'),
   port: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -48,6 +55,7 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   language: 'DOCKWATCH_LANGUAGE',
   timezone: 'DOCKWATCH_TIMEZONE',
   pollIntervalSec: 'DOCKWATCH_POLL_INTERVAL_SEC',
+  gapSec: 'DOCKWATCH_GAP_SEC',
   database: 'DOCKWATCH_DATABASE',
   host: 'DOCKWATCH_HOST',
   port: 'DOCKWATCH_PORT',

@@ -1,11 +1,11 @@
-import { SeedDetector, type SeedOptions } from './seed.js';
+import { SeedDetector } from './seed.js';
 import type { Detector } from './types.js';
 
 /** Options every detector accepts; a detector reads its own extra options and ignores the rest. */
 export type DetectorOptions = { system: string; minHistoryDays: number } & Record<string, unknown>;
 export type DetectorMaker = (opts: DetectorOptions) => Detector;
 
-const makers = new Map<string, DetectorMaker>([['seed', (opts) => new SeedDetector(opts as SeedOptions)]]);
+const makers = new Map<string, DetectorMaker>([['seed', (opts) => new SeedDetector(opts)]]);
 
 /** Makes a detector available by name (e.g. `--detectors seed,<yours>`). Names are unique. */
 export function registerDetector(name: string, maker: DetectorMaker): void {

@@ -50,7 +50,12 @@ export class SystemRatio {
   }
 
   save(): unknown {
-    return { times: [...this.times], actual: [...this.actual], expected: [...this.expected], pending: this.pending };
+    return {
+      times: [...this.times],
+      actual: [...this.actual],
+      expected: [...this.expected],
+      pending: this.pending,
+    };
   }
 
   restore(state: unknown): void {

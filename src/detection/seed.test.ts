@@ -12,7 +12,11 @@ describe('seed detector', () => {
   const silentFrom = at(8, 12);
 
   it('locks a busy station that goes silent, at the right time, with the right evidence', () => {
-    const events = trace({ stations: B, untilSec: at(8, 16), activity: (id, t) => (id === 'b0' && t >= silentFrom ? 0 : 5) });
+    const events = trace({
+      stations: B,
+      untilSec: at(8, 16),
+      activity: (id, t) => (id === 'b0' && t >= silentFrom ? 0 : 5),
+    });
     const { detected } = run(events, seed());
     const locks = detected.filter((c) => c.to === 'locked');
     expect(locks).toHaveLength(1);
@@ -24,7 +28,13 @@ describe('seed detector', () => {
     const total = missing.reduce((a, b) => a + b, 0);
     expect(missing.slice(0, 6).reduce((a, b) => a + b, 0)).toBeLessThan(30);
     expect(total).toBeGreaterThanOrEqual(30);
-    expect(lock).toMatchObject({ stationId: 'b0', from: 'ok', to: 'locked', detector: 'seed', reason: 'missing_activity' });
+    expect(lock).toMatchObject({
+      stationId: 'b0',
+      from: 'ok',
+      to: 'locked',
+      detector: 'seed',
+      reason: 'missing_activity',
+    });
     expect(lock.timeSec).toBe(silentFrom + 6 * DOC_SEC);
     expect(lock.evidence!.inactiveSec).toBe(7 * DOC_SEC); // since the last activity at 11:50
     expect(lock.evidence!.observed).toBe(0);
@@ -32,9 +42,28 @@ describe('seed detector', () => {
     expect(lock.evidence!['ratio']).toBeCloseTo(0.9, 9);
     expect(lock.evidence!['expectedPerWindow']).toBe(15);
     // Confidence: 0.5 at the threshold, +0.5 per threshold beyond it.
-    expect(lock.confidence).toBeCloseTo(0.5 + 0.5 * (total - 30) / 30, 9);
+    expect(lock.confidence).toBeCloseTo(0.5 + (0.5 * (total - 30)) / 30, 9);
     const snapshot = events.find((e) => e.offset === lock.offset)!;
     expect(snapshot.type).toBe('snapshot');
+  });
+
+  it('gives the same answers through an ActivityView without the bulk windowCounts read', () => {
+    const events = trace({
+      stations: B,
+      untilSec: at(8, 14),
+      activity: (id, t) => (id === 'b0' && t >= silentFrom ? 0 : 5),
+    });
+    const bulk = run(events, seed());
+    const model = new ActivityModel({ timeZone: TZ });
+    const plain = {
+      slotCount: model.slotCount.bind(model),
+      historyDays: model.historyDays.bind(model),
+      slotOf: model.slotOf.bind(model),
+    };
+    const d = seed();
+    const viaPlain = events.flatMap((e) => (model.apply(e), d.handle(e, plain)));
+    expect(viaPlain).toEqual(bulk.detected);
+    expect(viaPlain.some((c) => c.to === 'locked')).toBe(true);
   });
 
   it('does not lock a quiet station that stays silent for a day', () => {
@@ -71,7 +100,12 @@ describe('seed detector', () => {
   });
 
   it('a gap with the whole feed silent locks nobody', () => {
-    const events = trace({ stations: B, untilSec: at(8, 20), gaps: [[at(8, 9), at(8, 15)]], activity: () => 5 });
+    const events = trace({
+      stations: B,
+      untilSec: at(8, 20),
+      gaps: [[at(8, 9), at(8, 15)]],
+      activity: () => 5,
+    });
     const { detected } = run(events, seed());
     expect(detected.filter((c) => c.to === 'locked')).toEqual([]);
   });
@@ -100,12 +134,23 @@ describe('seed detector', () => {
   });
 
   it('stays learning during the cold start, then becomes ok with seven days of history', () => {
-    const events = trace({ stations: B, untilSec: at(7, 1), activity: (id, t) => (id === 'b0' && t >= at(3, 12) ? 0 : 5) });
+    const events = trace({
+      stations: B,
+      untilSec: at(7, 1),
+      activity: (id, t) => (id === 'b0' && t >= at(3, 12) ? 0 : 5),
+    });
     const d = seed();
-    const { detected } = run(events.filter((e) => e.timeSec < at(7, 0)), d);
+    const { detected } = run(
+      events.filter((e) => e.timeSec < at(7, 0)),
+      d,
+    );
     expect(detected).toEqual([]);
     expect([...d.states().values()].every((s) => s.state === 'learning' && s.confidence === 0)).toBe(true);
-    const rest = run(events.filter((e) => e.timeSec >= at(7, 0)), d, rebuiltModel(events, at(7, 0)));
+    const rest = run(
+      events.filter((e) => e.timeSec >= at(7, 0)),
+      d,
+      rebuiltModel(events, at(7, 0)),
+    );
     const ready = rest.detected.filter((c) => c.reason === 'history_ready');
     expect(ready.map((c) => c.stationId)).toEqual(B);
     expect(ready.every((c) => c.from === 'learning' && c.to === 'ok' && c.timeSec === at(7, 0))).toBe(true);

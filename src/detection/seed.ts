@@ -90,7 +90,16 @@ export class SeedDetector implements Detector {
     const out: StateChange[] = [];
     switch (event.type) {
       case 'station_added':
-        this.tracks.set(event.stationId, newTrack(event.stationId, event.timeSec, event.flags.installed, event.flags.renting, event.flags.returning));
+        this.tracks.set(
+          event.stationId,
+          newTrack(
+            event.stationId,
+            event.timeSec,
+            event.flags.installed,
+            event.flags.renting,
+            event.flags.returning,
+          ),
+        );
         break;
       case 'station_removed':
         this.tracks.delete(event.stationId);
@@ -104,7 +113,8 @@ export class SeedDetector implements Detector {
           tr.countFromSec = event.timeSec;
           tr.inactiveSec = 0;
           tr.missing = 0;
-          if (tr.state === 'locked') this.change(out, event, event.stationId, tr, tr.ready ? 'ok' : 'learning', 'feed_declared', null);
+          if (tr.state === 'locked')
+            this.change(out, event, event.stationId, tr, tr.ready ? 'ok' : 'learning', 'feed_declared', null);
         }
         break;
       }
@@ -126,7 +136,8 @@ export class SeedDetector implements Detector {
 
   states(): Map<string, { state: DetectedState; sinceSec: number; confidence: number }> {
     const m = new Map<string, { state: DetectedState; sinceSec: number; confidence: number }>();
-    for (const [id, tr] of this.tracks) m.set(id, { state: tr.state, sinceSec: tr.sinceSec, confidence: this.confidence(tr) });
+    for (const [id, tr] of this.tracks)
+      m.set(id, { state: tr.state, sinceSec: tr.sinceSec, confidence: this.confidence(tr) });
     return m;
   }
 
@@ -199,7 +210,8 @@ export class SeedDetector implements Detector {
     const slot = view.slotOf(t);
     // A new local day: the slot went back, or 23 h passed (the shortest day). A false alarm only
     // costs a recomputation.
-    if (this.lastSnapshotSec !== null && (slot < this.lastSlot || t - this.lastSnapshotSec >= 82_800)) this.dayIndex++;
+    if (this.lastSnapshotSec !== null && (slot < this.lastSlot || t - this.lastSnapshotSec >= 82_800))
+      this.dayIndex++;
     this.lastSnapshotSec = t;
     this.lastSlot = slot;
     const key = Math.floor(t / 3600) * 144 + slot;
@@ -319,7 +331,13 @@ export class SeedDetector implements Detector {
   }
 }
 
-function newTrack(id: string, timeSec: number, installed: boolean, renting: boolean, returning: boolean): Track {
+function newTrack(
+  id: string,
+  timeSec: number,
+  installed: boolean,
+  renting: boolean,
+  returning: boolean,
+): Track {
   return {
     id,
     installed,

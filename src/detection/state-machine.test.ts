@@ -7,7 +7,12 @@ import { SeedDetector } from './seed.js';
 import { StationStateMachine } from './state-machine.js';
 import type { DetectedState, StateChange } from './types.js';
 
-const after = { bikes: { mechanical: 0, electric: 0, other: 0 }, docksAvailable: 0, bikesDisabled: 0, docksDisabled: 0 };
+const after = {
+  bikes: { mechanical: 0, electric: 0, other: 0 },
+  docksAvailable: 0,
+  bikesDisabled: 0,
+  docksDisabled: 0,
+};
 const statusChanged = (stationId: string, timeSec: number, flag: StatusFlag, to: boolean): FeedEvent => ({
   system: SYSTEM,
   timeSec,
@@ -21,7 +26,12 @@ const statusChanged = (stationId: string, timeSec: number, flag: StatusFlag, to:
 
 let offset = 0;
 const logged = (e: FeedEvent): LoggedEvent => ({ ...e, offset: ++offset });
-const detected = (stationId: string, from: DetectedState, to: DetectedState, timeSec: number): StateChange => ({
+const detected = (
+  stationId: string,
+  from: DetectedState,
+  to: DetectedState,
+  timeSec: number,
+): StateChange => ({
   system: SYSTEM,
   stationId,
   timeSec,
@@ -48,13 +58,25 @@ describe('declaredStateOf', () => {
 describe('StationStateMachine', () => {
   it('a declared problem masks detection, signed feed with confidence 1, and never repeats a state', () => {
     const m = new StationStateMachine(SYSTEM);
-    const added = logged({ system: SYSTEM, timeSec: 100, type: 'station_added', stationId: 'a', after, flags: { installed: true, renting: true, returning: true }, info: null });
+    const added = logged({
+      system: SYSTEM,
+      timeSec: 100,
+      type: 'station_added',
+      stationId: 'a',
+      after,
+      flags: { installed: true, renting: true, returning: true },
+      info: null,
+    });
     expect(m.apply(added, [])).toEqual([]);
     const snap = logged({ system: SYSTEM, timeSec: 200, type: 'snapshot', stations: 1, intervalSec: 100 });
-    expect(m.apply(snap, [detected('a', 'learning', 'ok', 200)]).map(brief)).toEqual(['a:learning>ok:seed:missing_activity']);
+    expect(m.apply(snap, [detected('a', 'learning', 'ok', 200)]).map(brief)).toEqual([
+      'a:learning>ok:seed:missing_activity',
+    ]);
     const snap2 = logged({ ...snap, timeSec: 300 });
     const lock = m.apply(snap2, [detected('a', 'ok', 'locked', 300)]);
-    expect(lock).toMatchObject([{ from: 'ok', to: 'locked', confidence: 0.7, offset: snap2.offset, timeSec: 300 }]);
+    expect(lock).toMatchObject([
+      { from: 'ok', to: 'locked', confidence: 0.7, offset: snap2.offset, timeSec: 300 },
+    ]);
     // The same detected state again: nothing.
     expect(m.apply(logged({ ...snap, timeSec: 350 }), [detected('a', 'ok', 'locked', 350)])).toEqual([]);
 
@@ -81,9 +103,19 @@ describe('StationStateMachine', () => {
 
   it('a station added closed starts closed; removal forgets it', () => {
     const m = new StationStateMachine(SYSTEM);
-    const add = logged({ system: SYSTEM, timeSec: 100, type: 'station_added', stationId: 'z', after, flags: { installed: false, renting: false, returning: false }, info: null });
+    const add = logged({
+      system: SYSTEM,
+      timeSec: 100,
+      type: 'station_added',
+      stationId: 'z',
+      after,
+      flags: { installed: false, renting: false, returning: false },
+      info: null,
+    });
     expect(m.apply(add, []).map(brief)).toEqual(['z:learning>closed:feed:feed_declared']);
-    expect(m.apply(logged({ system: SYSTEM, timeSec: 200, type: 'station_removed', stationId: 'z' }), [])).toEqual([]);
+    expect(
+      m.apply(logged({ system: SYSTEM, timeSec: 200, type: 'station_removed', stationId: 'z' }), []),
+    ).toEqual([]);
     expect(m.state('z')).toBeUndefined();
   });
 
@@ -94,7 +126,11 @@ describe('StationStateMachine', () => {
       untilSec: at(8, 18),
       activity: (id, t) => (id === 'b0' && t >= at(8, 11, 50) ? 0 : 5),
       extra: (t) =>
-        t === at(8, 12) ? [statusChanged('b0', t, 'renting', false)] : t === at(8, 15) ? [statusChanged('b0', t, 'renting', true)] : [],
+        t === at(8, 12)
+          ? [statusChanged('b0', t, 'renting', false)]
+          : t === at(8, 15)
+            ? [statusChanged('b0', t, 'renting', true)]
+            : [],
     });
     const machine = new StationStateMachine(SYSTEM);
     const { shown } = run(events, new SeedDetector({ system: SYSTEM }), undefined, machine);

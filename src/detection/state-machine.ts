@@ -1,6 +1,12 @@
 import type { LoggedEvent } from '../events/types.js';
 import { declaredStateOf, type StatusFlags } from './declared.js';
-import { DETECTED_STATES, type DeclaredState, type DetectedState, type StateChange, type StationState } from './types.js';
+import {
+  DETECTED_STATES,
+  type DeclaredState,
+  type DetectedState,
+  type StateChange,
+  type StationState,
+} from './types.js';
 
 export interface CombinedState {
   state: StationState;
@@ -60,7 +66,8 @@ export class StationStateMachine {
       // The feed-caused change of this station is emitted once, below, signed `feed`.
       if (c.stationId === declaredMoved) continue;
       const to = shown(entry);
-      if (to !== entry.state) out.push(this.move(entry, c.stationId, event, to, c.detector, c.confidence, c.reason, c.evidence));
+      if (to !== entry.state)
+        out.push(this.move(entry, c.stationId, event, to, c.detector, c.confidence, c.reason, c.evidence));
     }
 
     if (declaredMoved !== null) {
@@ -78,12 +85,16 @@ export class StationStateMachine {
 
   states(): Map<string, CombinedState> {
     const m = new Map<string, CombinedState>();
-    for (const [id, e] of this.stations) m.set(id, { state: e.state, sinceSec: e.sinceSec, detector: e.detector, confidence: e.confidence });
+    for (const [id, e] of this.stations)
+      m.set(id, { state: e.state, sinceSec: e.sinceSec, detector: e.detector, confidence: e.confidence });
     return m;
   }
 
   saveState(): unknown {
-    return { version: STATE_VERSION, stations: [...this.stations].map(([id, e]) => [id, { ...e, flags: { ...e.flags } }]) };
+    return {
+      version: STATE_VERSION,
+      stations: [...this.stations].map(([id, e]) => [id, { ...e, flags: { ...e.flags } }]),
+    };
   }
 
   restoreState(state: unknown): void {
@@ -126,7 +137,18 @@ export class StationStateMachine {
     entry.sinceSec = event.timeSec;
     entry.detector = detector;
     entry.confidence = confidence;
-    return { system: this.system, stationId, timeSec: event.timeSec, from, to, detector, confidence, reason, evidence, offset: event.offset };
+    return {
+      system: this.system,
+      stationId,
+      timeSec: event.timeSec,
+      from,
+      to,
+      detector,
+      confidence,
+      reason,
+      evidence,
+      offset: event.offset,
+    };
   }
 }
 

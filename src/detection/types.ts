@@ -60,7 +60,13 @@ export interface ActivityView {
    * the rentals + returns of the `slots` ten-minute slots containing timeSec, timeSec − 600, …,
    * `daysAgo[i]` days back.
    */
-  windowCounts?(stationId: string, timeSec: number, slots: number, daysAgo: readonly number[], out: Float64Array): void;
+  windowCounts?(
+    stationId: string,
+    timeSec: number,
+    slots: number,
+    daysAgo: readonly number[],
+    out: Float64Array,
+  ): void;
 }
 
 /**

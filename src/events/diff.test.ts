@@ -70,8 +70,15 @@ describe('diffSnapshots', () => {
     });
     expect(r.events.map(brief)).toEqual(['station_added:a', 'station_added:b', 'snapshot:2:null']);
     const added = r.events.filter((e) => e.type === 'station_added');
-    expect(added[0]).toMatchObject({ info, flags: { installed: true, renting: true, returning: true }, timeSec: 100 });
-    expect(added[1]).toMatchObject({ info: null, flags: { installed: true, renting: false, returning: true } });
+    expect(added[0]).toMatchObject({
+      info,
+      flags: { installed: true, renting: true, returning: true },
+      timeSec: 100,
+    });
+    expect(added[1]).toMatchObject({
+      info: null,
+      flags: { installed: true, renting: false, returning: true },
+    });
     expect(r.changed.map((s) => s.stationId)).toEqual(['a', 'b']);
     expect(r.removed).toEqual([]);
   });
@@ -86,7 +93,12 @@ describe('diffSnapshots', () => {
     expect(all[2]!.map(brief)).toEqual(['returned:a:mechanical:1', 'rented:a:electric:2', 'snapshot:1:60']);
     expect(all[2]![0]).toMatchObject({
       timeSec: 220,
-      after: { bikes: { mechanical: 4, electric: 0, other: 0 }, docksAvailable: 13, bikesDisabled: 0, docksDisabled: 0 },
+      after: {
+        bikes: { mechanical: 4, electric: 0, other: 0 },
+        docksAvailable: 13,
+        bikesDisabled: 0,
+        docksDisabled: 0,
+      },
     });
   });
 
@@ -102,7 +114,11 @@ describe('diffSnapshots', () => {
       doc(160, [st('a', { isRenting: false, isReturning: false })]),
       doc(220, [st('a', { isRenting: true, isReturning: false, isInstalled: false, mech: 4 })]),
     ]);
-    expect(all[1]!.map(brief)).toEqual(['status_changed:a:renting:false', 'status_changed:a:returning:false', 'snapshot:1:60']);
+    expect(all[1]!.map(brief)).toEqual([
+      'status_changed:a:renting:false',
+      'status_changed:a:returning:false',
+      'snapshot:1:60',
+    ]);
     expect(all[2]!.map(brief)).toEqual([
       'rented:a:mechanical:1',
       'status_changed:a:installed:false',
@@ -137,7 +153,11 @@ describe('diffSnapshots', () => {
 
   it('a station absent because the parser rejected it is not removed and keeps its status', () => {
     const { all, state } = run(
-      [doc(100, [st('a'), st('b', { mech: 7 })]), doc(160, [st('a')]), doc(220, [st('a'), st('b', { mech: 6 })])],
+      [
+        doc(100, [st('a'), st('b', { mech: 7 })]),
+        doc(160, [st('a')]),
+        doc(220, [st('a'), st('b', { mech: 6 })]),
+      ],
       [undefined, new Set(['b']), undefined],
     );
     expect(all[1]!.map(brief)).toEqual(['snapshot:1:60']);
@@ -156,9 +176,18 @@ describe('diffSnapshots', () => {
   });
 
   it('a silence longer than the threshold: feed_gap and feed_resumed before the station events', () => {
-    const { all } = run([doc(100, [st('a')]), doc(100 + 1800, [st('a')]), doc(1900 + 1801, [st('a', { mech: 2 })])]);
+    const { all } = run([
+      doc(100, [st('a')]),
+      doc(100 + 1800, [st('a')]),
+      doc(1900 + 1801, [st('a', { mech: 2 })]),
+    ]);
     expect(all[1]!.map(brief)).toEqual(['snapshot:1:1800']);
-    expect(all[2]!.map(brief)).toEqual(['feed_gap:1900', 'feed_resumed:1801', 'rented:a:mechanical:3', 'snapshot:1:1801']);
+    expect(all[2]!.map(brief)).toEqual([
+      'feed_gap:1900',
+      'feed_resumed:1801',
+      'rented:a:mechanical:3',
+      'snapshot:1:1801',
+    ]);
     expect(all[2]!.every((e) => e.timeSec === 3701)).toBe(true);
   });
 
@@ -178,7 +207,14 @@ describe('diffInformation', () => {
     lastUpdatedSec: 500,
     ttlSec: null,
     version: null,
-    stations: stations.map(([id, capacity]) => ({ stationId: id, code: id, name: id, lat: 0, lon: 0, capacity })),
+    stations: stations.map(([id, capacity]) => ({
+      stationId: id,
+      code: id,
+      name: id,
+      lat: 0,
+      lon: 0,
+      capacity,
+    })),
   });
 
   it('emits capacity_changed for new and changed capacities and keeps omitted stations', () => {
@@ -187,7 +223,16 @@ describe('diffInformation', () => {
       ['b', 30],
       ['gone', 12],
     ]);
-    const r = diffInformation(SYS, prev, info([['a', 20], ['b', 28], ['c', 15], ['d', null]]));
+    const r = diffInformation(
+      SYS,
+      prev,
+      info([
+        ['a', 20],
+        ['b', 28],
+        ['c', 15],
+        ['d', null],
+      ]),
+    );
     expect(r.events.map(brief)).toEqual(['capacity_changed:b:30:28', 'capacity_changed:c:null:15']);
     expect(r.events[0]!.timeSec).toBe(500);
     expect([...r.capacities.entries()]).toEqual([

@@ -37,7 +37,12 @@ function countsAfter(s: StationStatus): CountsAfter {
  * station_removed in id order, then one `snapshot` that closes the document.
  * Precondition: station ids are unique in `next` (the parser drops duplicates).
  */
-export function diffSnapshots(system: string, prev: DiffState, next: StatusDocument, opts: DiffOptions): DiffResult {
+export function diffSnapshots(
+  system: string,
+  prev: DiffState,
+  next: StatusDocument,
+  opts: DiffOptions,
+): DiffResult {
   const timeSec = next.lastUpdatedSec;
   const prevSec = prev.lastDocumentSec;
   // Same timestamp again (feed not refreshed) or an older one: nothing new happened.
@@ -111,8 +116,11 @@ function diffStation(
   const dOther = sb.other - pb.other;
   const bikesMoved = dMech !== 0 || dElec !== 0 || dOther !== 0;
   const othersMoved =
-    s.docksAvailable !== p.docksAvailable || s.bikesDisabled !== p.bikesDisabled || s.docksDisabled !== p.docksDisabled;
-  const flagsMoved = s.isInstalled !== p.isInstalled || s.isRenting !== p.isRenting || s.isReturning !== p.isReturning;
+    s.docksAvailable !== p.docksAvailable ||
+    s.bikesDisabled !== p.bikesDisabled ||
+    s.docksDisabled !== p.docksDisabled;
+  const flagsMoved =
+    s.isInstalled !== p.isInstalled || s.isRenting !== p.isRenting || s.isReturning !== p.isReturning;
   if (!bikesMoved && !othersMoved && !flagsMoved) {
     if (s.lastReportedSec !== p.lastReportedSec || s.code !== p.code) changed.push(s);
     return;
@@ -123,26 +131,77 @@ function diffStation(
   if (bikesMoved) {
     // A fall is a rental, a rise a return: the net change of the interval (see docs/events.md).
     if (dMech !== 0) {
-      events.push({ system, timeSec, stationId, after, type: dMech < 0 ? 'rented' : 'returned', bikeType: 'mechanical', count: Math.abs(dMech) });
+      events.push({
+        system,
+        timeSec,
+        stationId,
+        after,
+        type: dMech < 0 ? 'rented' : 'returned',
+        bikeType: 'mechanical',
+        count: Math.abs(dMech),
+      });
     }
     if (dElec !== 0) {
-      events.push({ system, timeSec, stationId, after, type: dElec < 0 ? 'rented' : 'returned', bikeType: 'electric', count: Math.abs(dElec) });
+      events.push({
+        system,
+        timeSec,
+        stationId,
+        after,
+        type: dElec < 0 ? 'rented' : 'returned',
+        bikeType: 'electric',
+        count: Math.abs(dElec),
+      });
     }
     if (dOther !== 0) {
-      events.push({ system, timeSec, stationId, after, type: dOther < 0 ? 'rented' : 'returned', bikeType: 'other', count: Math.abs(dOther) });
+      events.push({
+        system,
+        timeSec,
+        stationId,
+        after,
+        type: dOther < 0 ? 'rented' : 'returned',
+        bikeType: 'other',
+        count: Math.abs(dOther),
+      });
     }
   } else if (othersMoved) {
     events.push({ system, timeSec, stationId, after, type: 'availability_changed' });
   }
   if (flagsMoved) {
     if (s.isInstalled !== p.isInstalled) {
-      events.push({ system, timeSec, stationId, after, type: 'status_changed', flag: 'installed', from: p.isInstalled, to: s.isInstalled });
+      events.push({
+        system,
+        timeSec,
+        stationId,
+        after,
+        type: 'status_changed',
+        flag: 'installed',
+        from: p.isInstalled,
+        to: s.isInstalled,
+      });
     }
     if (s.isRenting !== p.isRenting) {
-      events.push({ system, timeSec, stationId, after, type: 'status_changed', flag: 'renting', from: p.isRenting, to: s.isRenting });
+      events.push({
+        system,
+        timeSec,
+        stationId,
+        after,
+        type: 'status_changed',
+        flag: 'renting',
+        from: p.isRenting,
+        to: s.isRenting,
+      });
     }
     if (s.isReturning !== p.isReturning) {
-      events.push({ system, timeSec, stationId, after, type: 'status_changed', flag: 'returning', from: p.isReturning, to: s.isReturning });
+      events.push({
+        system,
+        timeSec,
+        stationId,
+        after,
+        type: 'status_changed',
+        flag: 'returning',
+        from: p.isReturning,
+        to: s.isReturning,
+      });
     }
   }
 }

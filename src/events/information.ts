@@ -26,7 +26,8 @@ export function diffInformation(
   for (const s of info.stations) {
     const from = prevCapacities.get(s.stationId) ?? null;
     const to = s.capacity;
-    if (from !== to) events.push({ system, timeSec, type: 'capacity_changed', stationId: s.stationId, from, to });
+    if (from !== to)
+      events.push({ system, timeSec, type: 'capacity_changed', stationId: s.stationId, from, to });
     capacities.set(s.stationId, to);
   }
   return { events, capacities };

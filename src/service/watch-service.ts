@@ -25,6 +25,8 @@ export interface WatchServiceOptions {
   detectorOptions?: Record<string, unknown>;
   /** Document time between two polls when it differs from the poll interval (an accelerated simulator). */
   documentIntervalSec?: number;
+  /** Blind after this much document time without a document; default 3 × documentIntervalSec. */
+  gapThresholdSec?: number;
 }
 
 const DEFAULT_TIME_ZONE = 'Europe/Paris';
@@ -136,7 +138,7 @@ export class WatchService {
       detector: this.opts.detector,
       minHistoryDays: this.opts.minHistoryDays,
       // Blind after 3 missed polls: the watcher's own outage must never look like inactivity.
-      gapThresholdSec: 3 * (this.opts.documentIntervalSec ?? this.opts.pollIntervalSec),
+      gapThresholdSec: this.opts.gapThresholdSec ?? 3 * (this.opts.documentIntervalSec ?? this.opts.pollIntervalSec),
       listener: this.live,
       logger: this.log,
       ...(this.opts.detectorOptions ? { detectorOptions: this.opts.detectorOptions } : {}),

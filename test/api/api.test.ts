@@ -19,14 +19,25 @@ interface StationsBody {
   version: number;
   count: number;
   counts: Record<string, number>;
-  stations: { code: string; id: string; state: string; blockedDocks: number; capacity: number | null; bikes: Record<string, number>; docks: number; lastActivity: number | null; since: number | null }[];
+  stations: {
+    code: string;
+    id: string;
+    state: string;
+    blockedDocks: number;
+    capacity: number | null;
+    bikes: Record<string, number>;
+    docks: number;
+    lastActivity: number | null;
+    since: number | null;
+  }[];
 }
 
 describe.skipIf(!hasVelib)('API v1 over a seeded SQLite store', () => {
   let dir: string;
   let seeded: Seeded;
   let api: Running;
-  const get = (p: string, headers: Record<string, string> = {}): Promise<Response> => fetch(api.base + p, { headers });
+  const get = (p: string, headers: Record<string, string> = {}): Promise<Response> =>
+    fetch(api.base + p, { headers });
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'dockwatch-api-'));
@@ -54,7 +65,13 @@ describe.skipIf(!hasVelib)('API v1 over a seeded SQLite store', () => {
     expect(body.counts['locked']).toBe(seeded.lockedCodes.length);
     for (const s of body.stations) {
       expect(s.blockedDocks).toBeGreaterThanOrEqual(0);
-      if (s.capacity !== null) expect(s.blockedDocks).toBe(Math.max(0, s.capacity - s.bikes['mechanical']! - s.bikes['electric']! - s.bikes['other']! - s.docks));
+      if (s.capacity !== null)
+        expect(s.blockedDocks).toBe(
+          Math.max(
+            0,
+            s.capacity - s.bikes['mechanical']! - s.bikes['electric']! - s.bikes['other']! - s.docks,
+          ),
+        );
     }
     // Stations active recently have a last-activity time, never after the data time.
     expect(body.stations.filter((s) => s.lastActivity !== null).length).toBeGreaterThan(1000);
@@ -70,11 +87,11 @@ describe.skipIf(!hasVelib)('API v1 over a seeded SQLite store', () => {
     expect(raw.headers['content-encoding']).toBe('br');
     console.log(`GET /stations for ${body.count} stations: ${raw.body.length} B brotli`);
     expect(raw.body.length).toBeLessThanOrEqual(40 * 1024);
-    expect(JSON.parse(brotliDecompressSync(raw.body).toString()).count).toBe(body.count);
+    expect((JSON.parse(brotliDecompressSync(raw.body).toString()) as StationsBody).count).toBe(body.count);
     const gz = await rawGet(api.base + '/api/v1/stations', { 'accept-encoding': 'gzip' });
     expect(gz.headers['content-encoding']).toBe('gzip');
     console.log(`GET /stations: ${gz.body.length} B gzip`);
-    expect(JSON.parse(gunzipSync(gz.body).toString()).count).toBe(body.count);
+    expect((JSON.parse(gunzipSync(gz.body).toString()) as StationsBody).count).toBe(body.count);
 
     const etag = res.headers.get('etag')!;
     expect(etag).toMatch(/^W\/"/);
@@ -86,7 +103,10 @@ describe.skipIf(!hasVelib)('API v1 over a seeded SQLite store', () => {
     const res = await get('/api/v1/stations.geojson');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/application\/geo\+json/);
-    const fc = (await res.json()) as { type: string; features: { geometry: { coordinates: number[] }; properties: { code: string; state: string } }[] };
+    const fc = (await res.json()) as {
+      type: string;
+      features: { geometry: { coordinates: number[] }; properties: { code: string; state: string } }[];
+    };
     expect(fc.type).toBe('FeatureCollection');
     expect(fc.features).toHaveLength(seeded.statuses.length);
     const f = fc.features.find((x) => x.properties.code === seeded.lockedCode)!;
@@ -102,7 +122,11 @@ describe.skipIf(!hasVelib)('API v1 over a seeded SQLite store', () => {
     const body = (await res.json()) as {
       station: { code: string; state: string; since: number };
       history: { to: string; timeSec: number; code: string }[];
-      activity: { currentSlot: number; today: { rented: number[]; returned: number[] }; usual: { rented: number[]; days: number } };
+      activity: {
+        currentSlot: number;
+        today: { rented: number[]; returned: number[] };
+        usual: { rented: number[]; days: number };
+      };
     };
     expect(body.station.code).toBe(seeded.lockedCode);
     expect(body.station.state).toBe('locked');
@@ -138,17 +162,25 @@ describe.skipIf(!hasVelib)('API v1 over a seeded SQLite store', () => {
     expect(new Set(all.map((c) => c.id)).size).toBe(all.length);
     for (let i = 1; i < all.length; i++) expect(all[i]!.id).toBeLessThan(all[i - 1]!.id);
 
-    const locked = (await (await get('/api/v1/state-changes?state=locked&limit=500')).json()) as { changes: typeof all };
+    const locked = (await (await get('/api/v1/state-changes?state=locked&limit=500')).json()) as {
+      changes: typeof all;
+    };
     expect(locked.changes.length).toBe(30 + 12);
     expect(locked.changes.every((c) => c.to === 'locked')).toBe(true);
 
-    const one = (await (await get(`/api/v1/state-changes?station=${seeded.lockedCode}`)).json()) as { changes: { code: string }[] };
+    const one = (await (await get(`/api/v1/state-changes?station=${seeded.lockedCode}`)).json()) as {
+      changes: { code: string }[];
+    };
     expect(one.changes.length).toBeGreaterThan(0);
     expect(one.changes.every((c) => c.code === seeded.lockedCode)).toBe(true);
 
     const since = seeded.timeSec - 86400;
-    const recent = (await (await get(`/api/v1/state-changes?since=${since}&until=${seeded.timeSec}&limit=500`)).json()) as { changes: typeof all };
-    expect(recent.changes.length).toBe(all.filter((c) => c.timeSec >= since && c.timeSec <= seeded.timeSec).length);
+    const recent = (await (
+      await get(`/api/v1/state-changes?since=${since}&until=${seeded.timeSec}&limit=500`)
+    ).json()) as { changes: typeof all };
+    expect(recent.changes.length).toBe(
+      all.filter((c) => c.timeSec >= since && c.timeSec <= seeded.timeSec).length,
+    );
   });
 
   it('GET /activity: today totals match the store, usual from comparable observed days', async () => {
@@ -161,7 +193,9 @@ describe.skipIf(!hasVelib)('API v1 over a seeded SQLite store', () => {
       stations: number;
     };
     const day = localClock(TIMEZONE).day(seeded.timeSec);
-    const rows = (await seeded.store.loadActivity(SYSTEM, day, day)).filter((r) => r.stationId !== OBSERVED_STATION_ID);
+    const rows = (await seeded.store.loadActivity(SYSTEM, day, day)).filter(
+      (r) => r.stationId !== OBSERVED_STATION_ID,
+    );
     expect(body.totals.rentedToday).toBe(rows.reduce((a, r) => a + r.rented, 0));
     expect(body.totals.returnedToday).toBe(rows.reduce((a, r) => a + r.returned, 0));
     // 2025-10-18 is a Saturday: the comparable days of the last 14 are 2 Saturdays and 2 Sundays.
@@ -172,7 +206,11 @@ describe.skipIf(!hasVelib)('API v1 over a seeded SQLite store', () => {
 
   it('GET /systems and /stats', async () => {
     const sys = (await (await get('/api/v1/systems')).json()) as {
-      systems: { id: string; watched: boolean; health: { rejected: Record<string, number>; stale: boolean } }[];
+      systems: {
+        id: string;
+        watched: boolean;
+        health: { rejected: Record<string, number>; stale: boolean };
+      }[];
     };
     expect(sys.systems).toHaveLength(1);
     expect(sys.systems[0]!.watched).toBe(true);
@@ -211,7 +249,10 @@ describe.skipIf(!hasVelib)('API v1 over a seeded SQLite store', () => {
     expect(csp).toContain("default-src 'self'");
     expect(csp).toContain('https://tile.openstreetmap.org');
     expect(res.headers.get('content-encoding')).toBe('gzip');
-    const pre = await fetch(api.base + '/api/v1/stations', { method: 'OPTIONS', headers: { origin: 'https://example.org', 'access-control-request-method': 'GET' } });
+    const pre = await fetch(api.base + '/api/v1/stations', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://example.org', 'access-control-request-method': 'GET' },
+    });
     expect(pre.headers.get('access-control-allow-methods')).toContain('GET');
   });
 
@@ -222,17 +263,32 @@ describe.skipIf(!hasVelib)('API v1 over a seeded SQLite store', () => {
       components: { schemas: Record<string, unknown> };
     };
     expect(doc.openapi).toMatch(/^3\./);
-    for (const p of ['/api/v1/stations', '/api/v1/stations.geojson', '/api/v1/stations/{code}', '/api/v1/state-changes', '/api/v1/activity', '/api/v1/systems', '/api/v1/stats', '/api/v1/live', '/healthz', '/readyz', '/metrics']) {
+    for (const p of [
+      '/api/v1/stations',
+      '/api/v1/stations.geojson',
+      '/api/v1/stations/{code}',
+      '/api/v1/state-changes',
+      '/api/v1/activity',
+      '/api/v1/systems',
+      '/api/v1/stats',
+      '/api/v1/live',
+      '/healthz',
+      '/readyz',
+      '/metrics',
+    ]) {
       expect(doc.paths[p], p).toBeDefined();
       expect(Object.keys(doc.paths[p]!['get']!.responses).length, p).toBeGreaterThan(0);
     }
     const ajv = new Ajv({ strict: false });
     for (const [name, schema] of Object.entries(doc.components.schemas)) {
       const { $id: _id, ...rest } = schema as Record<string, unknown>;
-      const resolved = JSON.parse(JSON.stringify(rest).replace(/"#\/components\/schemas\/([^"]+)"/g, '"comp:$1"')) as object;
+      const resolved = JSON.parse(
+        JSON.stringify(rest).replace(/"#\/components\/schemas\/([^"]+)"/g, '"comp:$1"'),
+      ) as object;
       ajv.addSchema(resolved, `comp:${name}`);
     }
-    for (const name of Object.keys(doc.components.schemas)) expect(() => ajv.getSchema(`comp:${name}`), name).not.toThrow();
+    for (const name of Object.keys(doc.components.schemas))
+      expect(() => ajv.getSchema(`comp:${name}`), name).not.toThrow();
     const ui = await get('/docs/');
     expect(ui.status).toBe(200);
   });
@@ -272,7 +328,11 @@ describe.skipIf(!hasVelib)('API v1 over a seeded SQLite store', () => {
   });
 
   it('a POST gets a 4xx JSON error, never a 5xx', async () => {
-    const res = await fetch(api.base + '/api/v1/stations', { method: 'POST', body: '{bad json', headers: { 'content-type': 'application/json' } });
+    const res = await fetch(api.base + '/api/v1/stations', {
+      method: 'POST',
+      body: '{bad json',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
     expect(((await res.json()) as { code: string }).code).toBeTypeOf('string');
@@ -301,7 +361,9 @@ describe.skipIf(!hasVelib)('API v1 over a seeded SQLite store', () => {
       {
         onOpen: async () => {
           await seeded.store.commitDetection('detector:velib:seed', 1, [change]);
-          await seeded.store.saveDetectedStates(SYSTEM, [{ stationId: info.stationId, state: 'locked', sinceSec: t, confidence: 0.95, detector: 'seed' }]);
+          await seeded.store.saveDetectedStates(SYSTEM, [
+            { stationId: info.stationId, state: 'locked', sinceSec: t, confidence: 0.95, detector: 'seed' },
+          ]);
           api.live.publishStateChange(change);
           api.live.publishSnapshot(SYSTEM, t);
         },
@@ -309,7 +371,10 @@ describe.skipIf(!hasVelib)('API v1 over a seeded SQLite store', () => {
     );
     const sc = events.find((e) => e.event === 'state-change')!.data as { code: string; to: string };
     expect(sc).toMatchObject({ code: seeded.okCode, to: 'locked' });
-    const st = events.find((e) => e.event === 'stations')!.data as { stations: { code: string; state: string }[]; timeSec: number };
+    const st = events.find((e) => e.event === 'stations')!.data as {
+      stations: { code: string; state: string }[];
+      timeSec: number;
+    };
     expect(st.stations.find((s) => s.code === seeded.okCode)?.state).toBe('locked');
     expect(st.timeSec).toBe(t);
 
@@ -321,7 +386,10 @@ describe.skipIf(!hasVelib)('API v1 over a seeded SQLite store', () => {
   });
 });
 
-async function rawGet(url: string, headers: Record<string, string>): Promise<{ headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+async function rawGet(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   const http = await import('node:http');
   return new Promise((resolve, reject) => {
     http

@@ -11,7 +11,12 @@ import { localClock, OBSERVED_STATION_ID } from '../../src/activity/index.js';
 import type { StateChange, StationState } from '../../src/detection/index.js';
 import type { FeedEvent } from '../../src/events/index.js';
 import type { StationInfo, StationStatus } from '../../src/feed/model.js';
-import { openSqliteStore, type DetectedStateRow, type SlotCount, type Store } from '../../src/storage/index.js';
+import {
+  openSqliteStore,
+  type DetectedStateRow,
+  type SlotCount,
+  type Store,
+} from '../../src/storage/index.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const velibDir = path.resolve(repoRoot, '../shared/data/velib-2025-10');
@@ -127,7 +132,12 @@ export async function seedVelibStore(file: string): Promise<Seeded> {
   // A few stations get counts that show blocked docks (capacity − bikes − docks > 0).
   const store = openSqliteStore({ path: file });
   await store.migrate();
-  await store.upsertSystem({ id: SYSTEM, name: 'Vélib’ Métropole', feedUrl: 'http://127.0.0.1/gbfs.json', timezone: TIMEZONE });
+  await store.upsertSystem({
+    id: SYSTEM,
+    name: 'Vélib’ Métropole',
+    feedUrl: 'http://127.0.0.1/gbfs.json',
+    timezone: TIMEZONE,
+  });
   await store.saveStationInfo(SYSTEM, infos);
 
   const clock = localClock(TIMEZONE);
@@ -136,10 +146,21 @@ export async function seedVelibStore(file: string): Promise<Seeded> {
   const events: FeedEvent[] = [];
   const hours = DAYS * 24;
   for (let i = hours; i >= 0; i--) {
-    events.push({ type: 'snapshot', system: SYSTEM, timeSec: timeSec - i * 3600, stations: statuses.length, intervalSec: i === hours ? null : 3600 });
+    events.push({
+      type: 'snapshot',
+      system: SYSTEM,
+      timeSec: timeSec - i * 3600,
+      stations: statuses.length,
+      intervalSec: i === hours ? null : 3600,
+    });
   }
   const capacities = new Map(infos.map((i) => [i.stationId, i.capacity]));
-  const logged = await store.commitDiff(SYSTEM, events, { lastDocumentSec: timeSec, changed: statuses, removed: [], capacities });
+  const logged = await store.commitDiff(SYSTEM, events, {
+    lastDocumentSec: timeSec,
+    changed: statuses,
+    removed: [],
+    capacities,
+  });
   const lastOffset = logged[logged.length - 1]!.offset;
 
   const installed = statuses.filter((s) => s.isInstalled && s.isRenting && s.isReturning);
@@ -161,7 +182,8 @@ export async function seedVelibStore(file: string): Promise<Seeded> {
     const weekday = (((day + 4) % 7) + 7) % 7;
     const weekendFactor = weekday === 0 || weekday === 6 ? 0.7 : 1;
     const lastSlot = day === today ? nowSlot : 143;
-    for (let slot = 0; slot <= lastSlot; slot++) increments.push({ stationId: OBSERVED_STATION_ID, day, slot, rented: 600, returned: 0 });
+    for (let slot = 0; slot <= lastSlot; slot++)
+      increments.push({ stationId: OBSERVED_STATION_ID, day, slot, rented: 600, returned: 0 });
     for (const s of statuses) {
       if (learningIds.has(s.stationId) && day < today - 2) continue;
       const stationFactor = 0.3 + ((Number(s.stationId) % 97) / 97) * 1.7;
@@ -180,7 +202,13 @@ export async function seedVelibStore(file: string): Promise<Seeded> {
 
   // State changes: a history of resolved locks, the current locks, one partial, learning stations.
   const changes: StateChange[] = [];
-  const change = (s: StationStatus, t: number, from: StationState, to: StationState, offset: number): void => {
+  const change = (
+    s: StationStatus,
+    t: number,
+    from: StationState,
+    to: StationState,
+    offset: number,
+  ): void => {
     changes.push({
       system: SYSTEM,
       stationId: s.stationId,
@@ -208,10 +236,31 @@ export async function seedVelibStore(file: string): Promise<Seeded> {
 
   const rows: DetectedStateRow[] = statuses.map((s) => {
     const since = lockedSince.get(s.stationId);
-    if (since !== undefined) return { stationId: s.stationId, state: 'locked', sinceSec: since, confidence: 0.97, detector: 'seed' };
-    if (s === partial) return { stationId: s.stationId, state: 'rent_blocked', sinceSec: timeSec - 7200, confidence: 0.9, detector: 'seed' };
-    if (learningIds.has(s.stationId)) return { stationId: s.stationId, state: 'learning', sinceSec: timeSec - 2 * 86400, confidence: 0, detector: 'seed' };
-    return { stationId: s.stationId, state: 'ok', sinceSec: timeSec - DAYS * 86400, confidence: 0.9, detector: 'seed' };
+    if (since !== undefined)
+      return { stationId: s.stationId, state: 'locked', sinceSec: since, confidence: 0.97, detector: 'seed' };
+    if (s === partial)
+      return {
+        stationId: s.stationId,
+        state: 'rent_blocked',
+        sinceSec: timeSec - 7200,
+        confidence: 0.9,
+        detector: 'seed',
+      };
+    if (learningIds.has(s.stationId))
+      return {
+        stationId: s.stationId,
+        state: 'learning',
+        sinceSec: timeSec - 2 * 86400,
+        confidence: 0,
+        detector: 'seed',
+      };
+    return {
+      stationId: s.stationId,
+      state: 'ok',
+      sinceSec: timeSec - DAYS * 86400,
+      confidence: 0.9,
+      detector: 'seed',
+    };
   });
   await store.saveDetectedStates(SYSTEM, rows);
   const nowSec = Math.floor(Date.now() / 1000);

@@ -11,9 +11,20 @@ export interface Running {
   base: string;
 }
 
-export async function startApi(store: Store, extra: { webRoot?: string; tileUrl?: string } = {}): Promise<Running> {
+export async function startApi(
+  store: Store,
+  extra: { webRoot?: string; tileUrl?: string } = {},
+): Promise<Running> {
   const live = createLiveBus();
-  const app = await createApiServer({ store, systemId: SYSTEM, timezone: TIMEZONE, pollIntervalSec: 60, live, logger: silentLogger, ...extra });
+  const app = await createApiServer({
+    store,
+    systemId: SYSTEM,
+    timezone: TIMEZONE,
+    pollIntervalSec: 60,
+    live,
+    logger: silentLogger,
+    ...extra,
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
   if (addr === null || typeof addr === 'string') throw new Error('no address');

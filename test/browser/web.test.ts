@@ -45,7 +45,14 @@ describe.skipIf(!hasChromium || !hasVelib)('web app in chromium', () => {
     api = await startApi(seeded.store, { webRoot: distDir, tileUrl: '' });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
   afterAll(async () => {
@@ -63,11 +70,14 @@ describe.skipIf(!hasChromium || !hasVelib)('web app in chromium', () => {
     });
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(api.base + url, { waitUntil: 'load' });
-    await page.waitForFunction(() => document.querySelector('main h1') !== null && !document.querySelector('main[aria-busy]'));
+    await page.waitForFunction(
+      () => document.querySelector('main h1') !== null && !document.querySelector('main[aria-busy]'),
+    );
     return { page, errors };
   }
 
-  const french = (): Promise<BrowserContext> => browser.newContext({ locale: 'fr-FR', viewport: { width: 1280, height: 800 } });
+  const french = (): Promise<BrowserContext> =>
+    browser.newContext({ locale: 'fr-FR', viewport: { width: 1280, height: 800 } });
 
   it('every page loads in French with no console error; screenshots at desktop and phone sizes', async () => {
     mkdirSync(shotsDir, { recursive: true });
@@ -79,7 +89,8 @@ describe.skipIf(!hasChromium || !hasVelib)('web app in chromium', () => {
       for (const [name, url] of PAGES(seeded)) {
         const { page, errors } = await open(context, url);
         expect(await page.evaluate(() => document.documentElement.lang), url).toBe('fr');
-        if (name === 'accueil' || name === 'station' || name === 'statistiques') await page.waitForSelector('.uplot', { timeout: 10_000 });
+        if (name === 'accueil' || name === 'station' || name === 'statistiques')
+          await page.waitForSelector('.uplot', { timeout: 10_000 });
         if (name === 'carte') await page.waitForSelector('path.st');
         expect(errors, `${url} console errors`).toEqual([]);
         await page.screenshot({ path: path.join(shotsDir, `${name}-${size}.png`) });
@@ -96,7 +107,9 @@ describe.skipIf(!hasChromium || !hasVelib)('web app in chromium', () => {
     await marker.waitFor();
     expect(await marker.getAttribute('fill')).toBe('#d7191c');
     expect(await marker.getAttribute('data-state')).toBe('locked');
-    const drawnMs = await page.evaluate(() => performance.getEntriesByName('dockwatch:markers-drawn')[0]?.startTime ?? -1);
+    const drawnMs = await page.evaluate(
+      () => performance.getEntriesByName('dockwatch:markers-drawn')[0]?.startTime ?? -1,
+    );
     console.log(`map markers drawn ${Math.round(drawnMs)} ms after navigation start`);
     expect(drawnMs).toBeGreaterThan(0);
     expect(drawnMs).toBeLessThan(1500);
@@ -113,7 +126,11 @@ describe.skipIf(!hasChromium || !hasVelib)('web app in chromium', () => {
     const context = await french();
     const { page } = await open(context, '/stations');
     await page.locator('#st-locked').check();
-    await page.waitForFunction(() => document.querySelectorAll('tbody tr.row-locked').length > 0 && document.querySelectorAll('tbody tr:not(.row-locked)').length === 0);
+    await page.waitForFunction(
+      () =>
+        document.querySelectorAll('tbody tr.row-locked').length > 0 &&
+        document.querySelectorAll('tbody tr:not(.row-locked)').length === 0,
+    );
     const codes = await page.$$eval('tbody tr', (rows) => rows.map((r) => r.getAttribute('data-code')));
     expect(codes.sort()).toEqual([...seeded.lockedCodes].sort());
     expect(page.url()).toContain('locked=1');
@@ -121,7 +138,12 @@ describe.skipIf(!hasChromium || !hasVelib)('web app in chromium', () => {
     await page.locator('#st-locked').uncheck();
     const name = seeded.infos.find((i) => i.code === seeded.lockedCode)!.name;
     await page.locator('#st-search').fill(name);
-    await page.waitForFunction((code) => document.querySelector(`tbody tr[data-code="${code}"]`) !== null && document.querySelectorAll('tbody tr').length < 10, seeded.lockedCode);
+    await page.waitForFunction(
+      (code) =>
+        document.querySelector(`tbody tr[data-code="${code}"]`) !== null &&
+        document.querySelectorAll('tbody tr').length < 10,
+      seeded.lockedCode,
+    );
     await context.close();
   });
 
@@ -166,13 +188,28 @@ describe.skipIf(!hasChromium || !hasVelib)('web app in chromium', () => {
     // A learning station (drawn on its own or clustered) becomes locked in the store; the pipeline tells the bus.
     const info = seeded.infos.find((i) => i.code === seeded.learningCode)!;
     const t = seeded.timeSec + 120;
-    await seeded.store.saveDetectedStates(SYSTEM, [{ stationId: info.stationId, state: 'locked', sinceSec: t, confidence: 0.9, detector: 'seed' }]);
-    api.live.publishStateChange({ system: SYSTEM, stationId: info.stationId, timeSec: t, from: 'learning', to: 'locked', detector: 'seed', confidence: 0.9, reason: 'missing_activity', evidence: null, offset: 2000 });
+    await seeded.store.saveDetectedStates(SYSTEM, [
+      { stationId: info.stationId, state: 'locked', sinceSec: t, confidence: 0.9, detector: 'seed' },
+    ]);
+    api.live.publishStateChange({
+      system: SYSTEM,
+      stationId: info.stationId,
+      timeSec: t,
+      from: 'learning',
+      to: 'locked',
+      detector: 'seed',
+      confidence: 0.9,
+      reason: 'missing_activity',
+      evidence: null,
+      offset: 2000,
+    });
     api.live.publishSnapshot(SYSTEM, t);
     const marker = page.locator(`path[data-code="${seeded.learningCode}"][data-state="locked"]`);
     await marker.waitFor({ timeout: 10_000 });
     expect(await marker.getAttribute('fill')).toBe('#d7191c');
-    expect(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
+    expect(
+      await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument),
+    ).toBe(true);
     expect(errors).toEqual([]);
     await context.close();
   });
@@ -188,11 +225,28 @@ describe.skipIf(!hasChromium || !hasVelib)('web app in chromium', () => {
       // Evaluated through the DevTools protocol: the page's CSP (no inline scripts) does not apply.
       await page.evaluate(axeSource);
       const violations = await page.evaluate(async () => {
-        const axe = (window as unknown as { axe: { run: (ctx: unknown, opts: unknown) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
-        const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-        return r.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+        const axe = (
+          window as unknown as {
+            axe: {
+              run: (
+                ctx: unknown,
+                opts: unknown,
+              ) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }>;
+            };
+          }
+        ).axe;
+        const r = await axe.run(document, {
+          runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+        });
+        return r.violations.map((v) => ({
+          id: v.id,
+          impact: v.impact,
+          targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')),
+        }));
       });
-      for (const v of violations) if (v.impact === 'serious' || v.impact === 'critical') problems.push(`${url}: ${v.id} (${v.impact}) ${v.targets.join(', ')}`);
+      for (const v of violations)
+        if (v.impact === 'serious' || v.impact === 'critical')
+          problems.push(`${url}: ${v.id} (${v.impact}) ${v.targets.join(', ')}`);
       await page.close();
     }
     expect(problems).toEqual([]);

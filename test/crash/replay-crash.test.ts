@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, runCli, startCli } from '../helpers/cli.js';
-import { writeSimArchive } from '../helpers/sim-archive.js';
+import { busiestFirst, writeSimArchive } from '../helpers/sim-archive.js';
 import { Simulation } from '../../src/sim/index.js';
 import { dumpStore } from '../helpers/store-dump.js';
 
@@ -27,7 +27,7 @@ describe('replay survives kill -9', () => {
     archive = join(dir, 'archive');
     const fromSec = Date.UTC(2026, 2, 2) / 1000;
     const city = { seed: 'crash', stations: { synthetic: { count: 80 } }, startSec: fromSec };
-    const ids = new Simulation(city).stations.map((s) => s.stationId);
+    const ids = busiestFirst(new Simulation(city).stations);
     // Locks late enough for the detector to have learnt, and an outage: the run has real work to redo.
     const faults = [
       ...ids.slice(0, 6).map((stationId, i) => ({ kind: 'locked' as const, stationId, startInSec: (9 + i / 4) * DAY_SEC, durationSec: 12 * 3600 })),

@@ -15,7 +15,12 @@ export const DAY = 86_400;
 /** Local time `hh:mm` on day `d` of the trace. */
 export const at = (d: number, hh: number, mm = 0) => START + d * DAY + hh * 3600 + mm * 60;
 
-const after = { bikes: { mechanical: 0, electric: 0, other: 0 }, docksAvailable: 0, bikesDisabled: 0, docksDisabled: 0 };
+const after = {
+  bikes: { mechanical: 0, electric: 0, other: 0 },
+  docksAvailable: 0,
+  bikesDisabled: 0,
+  docksDisabled: 0,
+};
 
 export interface TraceOptions {
   stations: string[];
@@ -36,7 +41,15 @@ export function trace(opts: TraceOptions): LoggedEvent[] {
     if (opts.gaps?.some(([a, b]) => t >= a && t < b)) continue;
     if (prev === null) {
       for (const stationId of opts.stations) {
-        out.push({ system: SYSTEM, timeSec: t, type: 'station_added', stationId, after, flags: { installed: true, renting: true, returning: true }, info: null });
+        out.push({
+          system: SYSTEM,
+          timeSec: t,
+          type: 'station_added',
+          stationId,
+          after,
+          flags: { installed: true, renting: true, returning: true },
+          info: null,
+        });
       }
     } else {
       if (t - prev > DOC_SEC) {
@@ -47,12 +60,36 @@ export function trace(opts: TraceOptions): LoggedEvent[] {
         const n = opts.activity(stationId, t);
         // Split like a real diff: rentals of one type, returns of another.
         const rented = Math.ceil(n / 2);
-        if (rented > 0) out.push({ system: SYSTEM, timeSec: t, type: 'rented', stationId, after, bikeType: 'mechanical', count: rented });
-        if (n - rented > 0) out.push({ system: SYSTEM, timeSec: t, type: 'returned', stationId, after, bikeType: 'electric', count: n - rented });
+        if (rented > 0)
+          out.push({
+            system: SYSTEM,
+            timeSec: t,
+            type: 'rented',
+            stationId,
+            after,
+            bikeType: 'mechanical',
+            count: rented,
+          });
+        if (n - rented > 0)
+          out.push({
+            system: SYSTEM,
+            timeSec: t,
+            type: 'returned',
+            stationId,
+            after,
+            bikeType: 'electric',
+            count: n - rented,
+          });
       }
     }
     if (opts.extra) out.push(...opts.extra(t));
-    out.push({ system: SYSTEM, timeSec: t, type: 'snapshot', stations: opts.stations.length, intervalSec: prev === null ? null : t - prev });
+    out.push({
+      system: SYSTEM,
+      timeSec: t,
+      type: 'snapshot',
+      stations: opts.stations.length,
+      intervalSec: prev === null ? null : t - prev,
+    });
     prev = t;
   }
   return out.map((e, i) => ({ ...e, offset: i + 1 }));

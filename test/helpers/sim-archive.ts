@@ -1,6 +1,6 @@
 /** A recorded archive made from the simulator: small, deterministic, in the format of ../shared/data. */
 import { ArchiveWriter } from '../../src/archive/index.js';
-import { generateDocuments, type GenerateOptions } from '../../src/sim/index.js';
+import { generateDocuments, type GenerateOptions, type SimStationDef } from '../../src/sim/index.js';
 
 export async function writeSimArchive(
   dir: string,
@@ -22,4 +22,9 @@ export async function writeSimArchive(
   }
   await writer.close();
   return documents;
+}
+
+/** Station ids, busiest first: locks are injected where a detector can judge them within hours. */
+export function busiestFirst(stations: readonly SimStationDef[]): string[] {
+  return [...stations].sort((a, b) => b.busyness - a.busyness).map((s) => s.stationId);
 }

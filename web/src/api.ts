@@ -63,7 +63,14 @@ export interface FeedHealth {
 export interface StatsResponse {
   timeSec: number;
   series: { timeSec: number; locked: number; partial: number }[];
-  longestLocks: { code: string; name: string | null; fromSec: number; toSec: number | null; durationSec: number; ongoing: boolean }[];
+  longestLocks: {
+    code: string;
+    name: string | null;
+    fromSec: number;
+    toSec: number | null;
+    durationSec: number;
+    ongoing: boolean;
+  }[];
   health: FeedHealth | null;
 }
 

@@ -40,7 +40,13 @@ export async function lineChart(
   box: HTMLElement,
   x: number[],
   series: Series[],
-  opts: { xLabel: string; yLabel: string; xFormat: (v: number) => string; xAxisFormat?: (v: number) => string; ariaLabel: string },
+  opts: {
+    xLabel: string;
+    yLabel: string;
+    xFormat: (v: number) => string;
+    xAxisFormat?: (v: number) => string;
+    ariaLabel: string;
+  },
 ): Promise<() => void> {
   const [{ default: uPlot }] = await Promise.all([import('uplot'), import('uplot/dist/uPlot.min.css')]);
   const height = box.clientHeight || 240;
@@ -53,7 +59,12 @@ export async function lineChart(
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
       axes: [
-        { label: opts.xLabel, values: (_u, vals) => vals.map((v) => (opts.xAxisFormat ?? opts.xFormat)(v)), stroke: '#333', space: 70 },
+        {
+          label: opts.xLabel,
+          values: (_u, vals) => vals.map((v) => (opts.xAxisFormat ?? opts.xFormat)(v)),
+          stroke: '#333',
+          space: 70,
+        },
         { label: opts.yLabel, values: (_u, vals) => vals.map((v) => fmtNumber(v)), stroke: '#333', size: 50 },
       ],
       series: [
@@ -74,7 +85,9 @@ export async function lineChart(
   );
   plot.root.setAttribute('role', 'img');
   plot.root.setAttribute('aria-label', opts.ariaLabel);
-  const ro = new ResizeObserver(() => plot.setSize({ width: Math.max(280, box.clientWidth), height: height - 40 }));
+  const ro = new ResizeObserver(() =>
+    plot.setSize({ width: Math.max(280, box.clientWidth), height: height - 40 }),
+  );
   ro.observe(box);
   return () => {
     ro.disconnect();
@@ -83,10 +96,19 @@ export async function lineChart(
 }
 
 /** Today-vs-usual figure with its caption; returns [figure, draw()]. */
-export function activityFigure(a: Activity, title: string): { figure: HTMLElement; draw: () => Promise<() => void> } {
+export function activityFigure(
+  a: Activity,
+  title: string,
+): { figure: HTMLElement; draw: () => Promise<() => void> } {
   const box = h('div', { class: 'chart' });
   const caption = a.usual.days > 0 ? t('chart.caption', { days: a.usual.days }) : t('chart.noUsual');
-  const figure = h('figure', { class: 'card chart-card' }, h('h2', {}, title), box, h('figcaption', {}, caption));
+  const figure = h(
+    'figure',
+    { class: 'card chart-card' },
+    h('h2', {}, title),
+    box,
+    h('figcaption', {}, caption),
+  );
   const { hours, today, usual } = hourlySeries(a);
   const draw = (): Promise<() => void> =>
     lineChart(
@@ -96,7 +118,12 @@ export function activityFigure(a: Activity, title: string): { figure: HTMLElemen
         { label: t('chart.today'), values: today, colour: '#12355b', fill: 'rgba(18,53,91,0.12)' },
         { label: t('chart.usual'), values: usual, colour: '#c2410c', dash: [6, 4] },
       ],
-      { xLabel: t('chart.hour'), yLabel: t('chart.trips'), xFormat: (v) => `${v} h`, ariaLabel: `${title}. ${caption}` },
+      {
+        xLabel: t('chart.hour'),
+        yLabel: t('chart.trips'),
+        xFormat: (v) => `${v} h`,
+        ariaLabel: `${title}. ${caption}`,
+      },
     );
   return { figure, draw };
 }

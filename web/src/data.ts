@@ -2,7 +2,13 @@
  * The app's shared, live picture of the stations: loaded once from /stations (cached by the
  * browser with its ETag), then patched by the Server-Sent Events stream.
  */
-import { getJson, type StateChangeOut, type Station, type StationsResponse, type StateCounts } from './api.js';
+import {
+  getJson,
+  type StateChangeOut,
+  type Station,
+  type StationsResponse,
+  type StateCounts,
+} from './api.js';
 
 export interface StationsState {
   timeSec: number;
@@ -26,7 +32,12 @@ export function stations(): Promise<StationsState> {
 async function reload(): Promise<StationsState> {
   try {
     const body = await getJson<StationsResponse>('/stations');
-    const next = { timeSec: body.timeSec, counts: body.counts, list: body.stations, byCode: new Map(body.stations.map((s) => [s.code, s])) };
+    const next = {
+      timeSec: body.timeSec,
+      counts: body.counts,
+      list: body.stations,
+      byCode: new Map(body.stations.map((s) => [s.code, s])),
+    };
     // In place: pages hold on to the object they got.
     if (state) Object.assign(state, next);
     else state = next;
@@ -76,7 +87,11 @@ export function startLive(): void {
   });
   es.addEventListener('stations', (ev) => {
     if (!state) return;
-    const msg = JSON.parse((ev as MessageEvent<string>).data) as { timeSec: number; counts: StateCounts; stations: Delta[] };
+    const msg = JSON.parse((ev as MessageEvent<string>).data) as {
+      timeSec: number;
+      counts: StateCounts;
+      stations: Delta[];
+    };
     state.timeSec = msg.timeSec;
     state.counts = msg.counts;
     const changed: Station[] = [];

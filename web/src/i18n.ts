@@ -17,7 +17,8 @@ export function initLang(serverDefault: string, tz: string): void {
   if (stored === 'fr' || stored === 'en') lang = stored;
   else {
     const preferred = (navigator.languages ?? [navigator.language]).map((l) => l.slice(0, 2).toLowerCase());
-    lang = (preferred.find((l) => l === 'fr' || l === 'en') as Lang | undefined) ?? (serverDefault === 'en' ? 'en' : 'fr');
+    lang =
+      preferred.find((l): l is Lang => l === 'fr' || l === 'en') ?? (serverDefault === 'en' ? 'en' : 'fr');
   }
   document.documentElement.lang = lang;
   formatters.clear();
@@ -70,7 +71,12 @@ export function fmtTime(sec: number): string {
 }
 
 export function fmtDateTime(sec: number): string {
-  return dateFormat('datetime', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }).format(sec * 1000);
+  return dateFormat('datetime', {
+    day: 'numeric',
+    month: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+  }).format(sec * 1000);
 }
 
 export function fmtDay(sec: number): string {

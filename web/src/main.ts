@@ -48,8 +48,9 @@ function renderChrome(config: AppConfig): void {
     ),
   );
   const lang = document.getElementById('lang')!;
-  lang.textContent = getLang() === 'fr' ? 'EN' : 'FR';
-  lang.setAttribute('aria-label', t('lang.switchLabel'));
+  // The visible text is the accessible name (WCAG 2.5.3): the other language's own name.
+  lang.textContent = t('lang.switch');
+  lang.setAttribute('title', t('lang.switchLabel'));
   lang.setAttribute('lang', getLang() === 'fr' ? 'en' : 'fr');
   document.querySelector('.skip')!.textContent = t('skip');
   renderFooter(config);

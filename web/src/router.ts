@@ -35,7 +35,11 @@ export function route(path: string, load: () => Promise<Page>, nav: string | nul
 let cleanup: (() => void) | void = undefined;
 let renderSeq = 0;
 
-export async function render(config: AppConfig, onNav: (nav: string | null) => void, notFound: Page): Promise<void> {
+export async function render(
+  config: AppConfig,
+  onNav: (nav: string | null) => void,
+  notFound: Page,
+): Promise<void> {
   const seq = ++renderSeq;
   const main = document.getElementById('main')!;
   if (cleanup) cleanup();
@@ -73,11 +77,17 @@ export function navigate(href: string): void {
 /** Same-origin links navigate without reloading. */
 export function interceptLinks(): void {
   document.addEventListener('click', (ev) => {
-    if (ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
+    if (ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey)
+      return;
     const a = (ev.target as Element | null)?.closest('a');
     if (!a || a.target || a.hasAttribute('download')) return;
     const url = new URL(a.href, location.href);
-    if (url.origin !== location.origin || url.pathname.startsWith('/api/') || url.pathname.startsWith('/docs')) return;
+    if (
+      url.origin !== location.origin ||
+      url.pathname.startsWith('/api/') ||
+      url.pathname.startsWith('/docs')
+    )
+      return;
     ev.preventDefault();
     if (url.href !== location.href) navigate(url.pathname + url.search);
   });

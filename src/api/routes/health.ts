@@ -7,7 +7,12 @@ const READY_CACHE_MS = 1000;
 
 export interface Readiness {
   ready: boolean;
-  feed: { fresh: boolean; lastDocumentSec: number | null; lastSuccessSec: number | null; reason: string | null };
+  feed: {
+    fresh: boolean;
+    lastDocumentSec: number | null;
+    lastSuccessSec: number | null;
+    reason: string | null;
+  };
   database: { writable: boolean; reason: string | null };
 }
 
@@ -19,12 +24,34 @@ async function checkReadiness(ctx: ApiContext): Promise<Readiness> {
     // Fresh = the watcher got a document within a few poll intervals and does not call it stale.
     const maxAgeSec = Math.max(3 * ctx.pollIntervalSec, 180);
     if (!h) feed = { fresh: false, lastDocumentSec: null, lastSuccessSec: null, reason: 'no document yet' };
-    else if (h.stale) feed = { fresh: false, lastDocumentSec: h.lastDocumentSec, lastSuccessSec: h.lastSuccessSec, reason: 'feed is stale' };
+    else if (h.stale)
+      feed = {
+        fresh: false,
+        lastDocumentSec: h.lastDocumentSec,
+        lastSuccessSec: h.lastSuccessSec,
+        reason: 'feed is stale',
+      };
     else if (h.lastSuccessSec === null || nowSec - h.lastSuccessSec > maxAgeSec)
-      feed = { fresh: false, lastDocumentSec: h.lastDocumentSec, lastSuccessSec: h.lastSuccessSec, reason: `no successful poll for over ${maxAgeSec} s` };
-    else feed = { fresh: true, lastDocumentSec: h.lastDocumentSec, lastSuccessSec: h.lastSuccessSec, reason: null };
+      feed = {
+        fresh: false,
+        lastDocumentSec: h.lastDocumentSec,
+        lastSuccessSec: h.lastSuccessSec,
+        reason: `no successful poll for over ${maxAgeSec} s`,
+      };
+    else
+      feed = {
+        fresh: true,
+        lastDocumentSec: h.lastDocumentSec,
+        lastSuccessSec: h.lastSuccessSec,
+        reason: null,
+      };
   } catch (err) {
-    feed = { fresh: false, lastDocumentSec: null, lastSuccessSec: null, reason: `cannot read feed health: ${String(err)}` };
+    feed = {
+      fresh: false,
+      lastDocumentSec: null,
+      lastSuccessSec: null,
+      reason: `cannot read feed health: ${String(err)}`,
+    };
   }
   let database: Readiness['database'];
   try {
@@ -46,7 +73,13 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.get(
     '/healthz',
-    { schema: { summary: 'Liveness: the process answers', tags: ['operations'], response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } },
+    {
+      schema: {
+        summary: 'Liveness: the process answers',
+        tags: ['operations'],
+        response: { 200: { type: 'object', properties: { status: { type: 'string' } } } },
+      },
+    },
     async (_req, reply) => {
       reply.header('cache-control', 'no-store');
       return { status: 'ok' };
@@ -67,7 +100,8 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (_req, reply) => {
       // Probes may hammer this; one database write per second is plenty.
-      if (!cached || Date.now() - cached.atMs > READY_CACHE_MS) cached = { atMs: Date.now(), value: checkReadiness(ctx) };
+      if (!cached || Date.now() - cached.atMs > READY_CACHE_MS)
+        cached = { atMs: Date.now(), value: checkReadiness(ctx) };
       const r = await cached.value;
       reply.header('cache-control', 'no-store').code(r.ready ? 200 : 503);
       return r;
@@ -98,6 +132,9 @@ export const readinessSchema = {
         reason: { type: ['string', 'null'] },
       },
     },
-    database: { type: 'object', properties: { writable: { type: 'boolean' }, reason: { type: ['string', 'null'] } } },
+    database: {
+      type: 'object',
+      properties: { writable: { type: 'boolean' }, reason: { type: ['string', 'null'] } },
+    },
   },
 } as const;

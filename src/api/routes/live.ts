@@ -26,25 +26,35 @@ export function liveRoutes(app: FastifyInstance, ctx: ApiContext): void {
     void ctx.snapshots.current().then(
       (snap) => {
         const v = snap.byId.get(m.change.stationId);
-        broadcast('state-change', { ...m.change, code: v?.code ?? m.change.stationId, name: v?.name ?? null });
+        broadcast('state-change', {
+          ...m.change,
+          code: v?.code ?? m.change.stationId,
+          name: v?.name ?? null,
+        });
       },
       () => undefined,
     );
   });
   const offDeltas = ctx.snapshots.onDeltas((deltas, snap) => {
-    broadcast('stations', { version: snap.version, timeSec: snap.timeSec, counts: countByState(snap.views), stations: deltas });
+    broadcast('stations', {
+      version: snap.version,
+      timeSec: snap.timeSec,
+      counts: countByState(snap.views),
+      stations: deltas,
+    });
   });
   const heartbeat = setInterval(() => {
     for (const res of clients) if (!res.writableEnded) res.write(': ping\n\n');
   }, HEARTBEAT_MS);
   heartbeat.unref();
 
-  app.addHook('onClose', async () => {
+  app.addHook('onClose', (_instance, done) => {
     offBus();
     offDeltas();
     clearInterval(heartbeat);
     for (const res of clients) res.end();
     clients.clear();
+    done();
   });
 
   app.get(
@@ -73,7 +83,9 @@ export function liveRoutes(app: FastifyInstance, ctx: ApiContext): void {
         connection: 'keep-alive',
         'x-accel-buffering': 'no', // nginx: do not buffer the stream
       });
-      res.write(`retry: 5000\nevent: hello\ndata: ${JSON.stringify({ version: snap.version, timeSec: snap.timeSec })}\n\n`);
+      res.write(
+        `retry: 5000\nevent: hello\ndata: ${JSON.stringify({ version: snap.version, timeSec: snap.timeSec })}\n\n`,
+      );
       clients.add(res);
       req.raw.on('close', () => clients.delete(res));
     },

@@ -39,8 +39,18 @@ export function stateChangeRoutes(app: FastifyInstance, ctx: ApiContext): void {
           properties: {
             state: { type: 'string', enum: [...STATION_STATES], description: 'Only changes to this state' },
             station: stationCodeParam,
-            since: { type: 'integer', minimum: 0, maximum: MAX_TIME_SEC, description: 'POSIX seconds, inclusive' },
-            until: { type: 'integer', minimum: 0, maximum: MAX_TIME_SEC, description: 'POSIX seconds, inclusive' },
+            since: {
+              type: 'integer',
+              minimum: 0,
+              maximum: MAX_TIME_SEC,
+              description: 'POSIX seconds, inclusive',
+            },
+            until: {
+              type: 'integer',
+              minimum: 0,
+              maximum: MAX_TIME_SEC,
+              description: 'POSIX seconds, inclusive',
+            },
             limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
             cursor: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' },
           },
@@ -51,7 +61,10 @@ export function stateChangeRoutes(app: FastifyInstance, ctx: ApiContext): void {
             required: ['changes', 'nextCursor'],
             properties: {
               changes: { type: 'array', items: { $ref: 'StateChange#' } },
-              nextCursor: { type: ['string', 'null'], description: 'Pass as ?cursor= for the next (older) page' },
+              nextCursor: {
+                type: ['string', 'null'],
+                description: 'Pass as ?cursor= for the next (older) page',
+              },
             },
           },
           ...errorResponses,

@@ -83,7 +83,8 @@ export function stationRoutes(app: FastifyInstance, ctx: ApiContext): void {
     async (req, reply) => {
       const snap = await ctx.snapshots.current();
       const station = snap.byCode.get(req.params.code) ?? snap.byId.get(req.params.code);
-      if (!station) throw new ApiError('station_not_found', `No station has the code "${req.params.code}".`, 'code');
+      if (!station)
+        throw new ApiError('station_not_found', `No station has the code "${req.params.code}".`, 'code');
       const [changes, activity] = await Promise.all([
         ctx.store.listStateChanges({ system: ctx.systemId, stationId: station.id, limit: HISTORY_LIMIT }),
         ctx.activity.station(station.id, snap.timeSec),

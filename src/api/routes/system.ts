@@ -102,7 +102,12 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
         systems.map(async (s) => {
           const health = await ctx.store.feedHealth(s.id);
           const last = health?.lastDocumentSec ?? null;
-          return { ...s, watched: s.id === ctx.systemId, health, staleSec: last === null ? null : Math.max(0, nowSec - last) };
+          return {
+            ...s,
+            watched: s.id === ctx.systemId,
+            health,
+            staleSec: last === null ? null : Math.max(0, nowSec - last),
+          };
         }),
       );
       reply.header('cache-control', ctx.dataCacheControl);
@@ -130,7 +135,11 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
                 type: 'array',
                 items: {
                   type: 'object',
-                  properties: { timeSec: { type: 'integer' }, locked: { type: 'integer' }, partial: { type: 'integer' } },
+                  properties: {
+                    timeSec: { type: 'integer' },
+                    locked: { type: 'integer' },
+                    partial: { type: 'integer' },
+                  },
                 },
               },
               longestLocks: {

@@ -48,7 +48,8 @@ export const fr = {
   'chart.usual': 'D’habitude',
   'chart.hour': 'Heure',
   'chart.trips': 'Locations + retours',
-  'chart.caption': 'Locations et retours par heure, aujourd’hui et un jour habituel ({days} jours comparables).',
+  'chart.caption':
+    'Locations et retours par heure, aujourd’hui et un jour habituel ({days} jours comparables).',
   'chart.noUsual': 'Pas encore d’historique pour l’activité habituelle.',
 
   'map.title': 'Carte des stations',
@@ -127,8 +128,8 @@ export const fr = {
   'stats.failures': 'Échecs consécutifs',
   'stats.rejected': 'Données refusées',
   'stats.none': 'aucune',
-  'yes': 'oui',
-  'no': 'non',
+  yes: 'oui',
+  no: 'non',
 
   'about.title': 'À propos',
   'about.what.h': 'Ce que fait dockwatch',

@@ -42,7 +42,9 @@ export const favouritesPage: Page = async ({ main }) => {
         toggleFavourite(code);
         void draw();
       };
-      list.append(s ? card(s, st.timeSec, remove) : h('li', { class: 'card muted' }, t('fav.gone', { code })));
+      list.append(
+        s ? card(s, st.timeSec, remove) : h('li', { class: 'card muted' }, t('fav.gone', { code })),
+      );
     }
   };
   try {

@@ -40,16 +40,29 @@ export const homePage: Page = async ({ main }) => {
         { class: 'card stat' },
         h('h2', {}, t('home.trips')),
         h('p', { class: 'big' }, fmtNumber(act.totals.rentedToday)),
-        act.activity.usual.days > 0 ? h('p', { class: 'muted' }, t('home.tripsUsual', { n: fmtNumber(act.totals.usualRentedByNow) })) : null,
+        act.activity.usual.days > 0
+          ? h('p', { class: 'muted' }, t('home.tripsUsual', { n: fmtNumber(act.totals.usualRentedByNow) }))
+          : null,
       ),
       h(
         'div',
         { class: 'card stat stat-locked' },
         h('h2', {}, t('home.locked')),
         h('p', { class: 'big', 'data-testid': 'locked-count' }, fmtNumber(act.states.locked)),
-        h('p', { class: 'muted' }, t('home.partial', { n: fmtNumber(act.states.partial) }), ' · ', h('a', { href: '/stations?locked=1' }, t('home.lockedLink'))),
+        h(
+          'p',
+          { class: 'muted' },
+          t('home.partial', { n: fmtNumber(act.states.partial) }),
+          ' · ',
+          h('a', { href: '/stations?locked=1' }, t('home.lockedLink')),
+        ),
       ),
-      h('div', { class: 'card stat' }, h('h2', {}, t('home.stations')), h('p', { class: 'big' }, fmtNumber(act.stations))),
+      h(
+        'div',
+        { class: 'card stat' },
+        h('h2', {}, t('home.stations')),
+        h('p', { class: 'big' }, fmtNumber(act.stations)),
+      ),
     );
     if (changes.changes.length === 0) changesList.append(h('li', { class: 'muted' }, t('home.noChanges')));
     else changesList.append(...changes.changes.map(changeItem));

@@ -45,7 +45,12 @@ export const mapPage: Page = async ({ main, config, query }) => {
   const locate = h('button', { type: 'button', class: 'button' }, t('map.locate'));
   const mapEl = h('div', { class: 'map', id: 'map' });
   main.append(
-    h('div', { class: 'map-bar' }, legend, h('div', { class: 'map-actions' }, locate, h('a', { href: '/stations' }, t('map.list')))),
+    h(
+      'div',
+      { class: 'map-bar' },
+      legend,
+      h('div', { class: 'map-actions' }, locate, h('a', { href: '/stations' }, t('map.list'))),
+    ),
     notice,
     mapEl,
   );
@@ -168,7 +173,8 @@ export const mapPage: Page = async ({ main, config, query }) => {
   const focusCode = query.get('station');
   const focus = focusCode ? st.byCode.get(focusCode) : undefined;
   if (focus) map.setView([focus.lat, focus.lon], 17);
-  else if (st.list.length > 0) map.fitBounds(L.latLngBounds(st.list.map((s) => [s.lat, s.lon] as [number, number])).pad(0.02));
+  else if (st.list.length > 0)
+    map.fitBounds(L.latLngBounds(st.list.map((s) => [s.lat, s.lon] as [number, number])).pad(0.02));
   else map.setView([48.8566, 2.3522], 12);
   draw();
   performance.mark('dockwatch:markers-drawn');
@@ -184,7 +190,14 @@ export const mapPage: Page = async ({ main, config, query }) => {
     navigator.geolocation.getCurrentPosition(
       (pos) => {
         const here: [number, number] = [pos.coords.latitude, pos.coords.longitude];
-        L.circleMarker(here, { radius: 8, color: '#1565c0', weight: 3, fillColor: '#90caf9', fillOpacity: 0.9, className: 'me' }).addTo(map);
+        L.circleMarker(here, {
+          radius: 8,
+          color: '#1565c0',
+          weight: 3,
+          fillColor: '#90caf9',
+          fillOpacity: 0.9,
+          className: 'me',
+        }).addTo(map);
         map.setView(here, 16);
       },
       () => {

@@ -39,7 +39,8 @@ export const stationPage: Page = async ({ main, params }) => {
   const lastActivity = h('p', { class: 'last-activity' });
   const drawLive = (): void => {
     stateLine.replaceChildren(badge(s.state), ' ', h('span', {}, sinceText(s, detail.timeSec)));
-    const item = (label: MessageKey, value: string): HTMLElement => h('div', {}, h('dt', {}, t(label)), h('dd', {}, value));
+    const item = (label: MessageKey, value: string): HTMLElement =>
+      h('div', {}, h('dt', {}, t(label)), h('dd', {}, value));
     counts.replaceChildren(
       item('station.mechanical', fmtNumber(s.bikes.mechanical)),
       item('station.electric', fmtNumber(s.bikes.electric)),
@@ -48,7 +49,9 @@ export const stationPage: Page = async ({ main, params }) => {
       item('station.capacity', s.capacity === null ? '–' : fmtNumber(s.capacity)),
     );
     lastActivity.textContent = `${t('station.lastActivity')} : ${
-      s.lastActivity === null ? t('station.noActivity') : t('station.lastActivityValue', { time: fmtTime(s.lastActivity) })
+      s.lastActivity === null
+        ? t('station.noActivity')
+        : t('station.lastActivityValue', { time: fmtTime(s.lastActivity) })
     }`;
   };
   drawLive();
@@ -63,12 +66,28 @@ export const stationPage: Page = async ({ main, params }) => {
         h(
           'table',
           {},
-          h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('hist.time')), h('th', { scope: 'col' }, t('hist.change')), h('th', { scope: 'col' }, t('hist.reason')))),
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              h('th', { scope: 'col' }, t('hist.time')),
+              h('th', { scope: 'col' }, t('hist.change')),
+              h('th', { scope: 'col' }, t('hist.reason')),
+            ),
+          ),
           h(
             'tbody',
             {},
             detail.history.map((c) =>
-              h('tr', {}, h('td', {}, fmtDateTime(c.timeSec)), h('td', {}, badge(c.from), ' → ', badge(c.to)), h('td', {}, c.reason)),
+              h(
+                'tr',
+                {},
+                h('td', {}, fmtDateTime(c.timeSec)),
+                h('td', {}, badge(c.from), ' → ', badge(c.to)),
+                h('td', {}, c.reason),
+              ),
             ),
           ),
         ),

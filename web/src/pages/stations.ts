@@ -42,7 +42,11 @@ function sortValue(s: Station, key: SortKey): string | number {
 }
 
 /** Accents ignored: "elysees" finds "Élysées". */
-const fold = (s: string): string => s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+const fold = (s: string): string =>
+  s
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase();
 
 export const stationsPage: Page = async ({ main, query }) => {
   main.append(heading(t('stations.title')));
@@ -50,7 +54,7 @@ export const stationsPage: Page = async ({ main, query }) => {
   let stateFilter = (query.get('state') ?? '') as Category | '';
   if (stateFilter && !CATEGORIES.includes(stateFilter)) stateFilter = '';
   let lockedOnly = query.get('locked') === '1';
-  let sortKey = (COLUMNS.find((c) => c.key === query.get('sort'))?.key ?? 'name') as SortKey;
+  let sortKey: SortKey = COLUMNS.find((c) => c.key === query.get('sort'))?.key ?? 'name';
   let sortDir = query.get('dir') === 'desc' ? -1 : 1;
 
   const searchInput = h('input', { type: 'search', id: 'st-search', value: search, autocomplete: 'off' });
@@ -58,20 +62,33 @@ export const stationsPage: Page = async ({ main, query }) => {
     'select',
     { id: 'st-state' },
     h('option', { value: '' }, t('stations.allStates')),
-    CATEGORIES.map((c) => h('option', { value: c, selected: c === stateFilter }, t(`cat.${c}` as MessageKey))),
+    CATEGORIES.map((c) =>
+      h('option', { value: c, selected: c === stateFilter }, t(`cat.${c}` as MessageKey)),
+    ),
   );
   const lockedBox = h('input', { type: 'checkbox', id: 'st-locked', checked: lockedOnly });
   const count = h('p', { class: 'muted', 'aria-live': 'polite', id: 'st-count' });
   const thead = h('thead');
   const tbody = h('tbody');
-  const table = h('table', { class: 'stations' }, h('caption', { class: 'sr-only' }, t('stations.title')), thead, tbody);
+  const table = h(
+    'table',
+    { class: 'stations' },
+    h('caption', { class: 'sr-only' }, t('stations.title')),
+    thead,
+    tbody,
+  );
   main.append(
     h(
       'form',
       { class: 'filters', role: 'search', onsubmit: (e: Event) => e.preventDefault() },
       h('div', { class: 'field' }, h('label', { for: 'st-search' }, t('stations.search')), searchInput),
       h('div', { class: 'field' }, h('label', { for: 'st-state' }, t('stations.state')), stateSelect),
-      h('div', { class: 'field check' }, lockedBox, h('label', { for: 'st-locked' }, t('stations.lockedOnly'))),
+      h(
+        'div',
+        { class: 'field check' },
+        lockedBox,
+        h('label', { for: 'st-locked' }, t('stations.lockedOnly')),
+      ),
     ),
     count,
     h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': t('stations.title') }, table),
@@ -119,7 +136,11 @@ export const stationsPage: Page = async ({ main, query }) => {
                 },
               },
               t(c.label),
-              h('span', { class: 'arrow', 'aria-hidden': 'true' }, c.key === sortKey ? (sortDir > 0 ? '▲' : '▼') : ''),
+              h(
+                'span',
+                { class: 'arrow', 'aria-hidden': 'true' },
+                c.key === sortKey ? (sortDir > 0 ? '▲' : '▼') : '',
+              ),
             ),
           ),
         ),
@@ -154,7 +175,9 @@ export const stationsPage: Page = async ({ main, query }) => {
         `<td class="num narrow-hide">${s.blockedDocks}</td>` +
         `<td class="num narrow-hide">${s.since === null ? '' : esc(fmtDuration(st.timeSec - s.since))}</td></tr>`;
     }
-    tbody.innerHTML = rows.length ? html : `<tr><td colspan="${COLUMNS.length}" class="muted">${esc(t('stations.none'))}</td></tr>`;
+    tbody.innerHTML = rows.length
+      ? html
+      : `<tr><td colspan="${COLUMNS.length}" class="muted">${esc(t('stations.none'))}</td></tr>`;
   };
 
   searchInput.addEventListener('input', () => {

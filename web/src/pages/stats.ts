@@ -16,7 +16,15 @@ export const statsPage: Page = async ({ main }) => {
     return;
   }
   const box = h('div', { class: 'chart' });
-  main.append(h('figure', { class: 'card chart-card' }, h('h2', {}, t('stats.series')), box, h('figcaption', {}, t('stats.seriesCaption'))));
+  main.append(
+    h(
+      'figure',
+      { class: 'card chart-card' },
+      h('h2', {}, t('stats.series')),
+      box,
+      h('figcaption', {}, t('stats.seriesCaption')),
+    ),
+  );
 
   const locks = h('section', { class: 'card' }, h('h2', {}, t('stats.longest')));
   if (stats.longestLocks.length === 0) locks.append(h('p', { class: 'muted' }, t('stats.noLocks')));
@@ -31,7 +39,14 @@ export const statsPage: Page = async ({ main }) => {
           h(
             'thead',
             {},
-            h('tr', {}, h('th', { scope: 'col' }, t('col.name')), h('th', { scope: 'col' }, t('stats.from')), h('th', { scope: 'col' }, t('stats.to')), h('th', { scope: 'col', class: 'num' }, t('stats.duration'))),
+            h(
+              'tr',
+              {},
+              h('th', { scope: 'col' }, t('col.name')),
+              h('th', { scope: 'col' }, t('stats.from')),
+              h('th', { scope: 'col' }, t('stats.to')),
+              h('th', { scope: 'col', class: 'num' }, t('stats.duration')),
+            ),
           ),
           h(
             'tbody',
@@ -53,7 +68,8 @@ export const statsPage: Page = async ({ main }) => {
 
   const hl = stats.health;
   const rejected = hl ? Object.entries(hl.rejected).filter(([, n]) => n > 0) : [];
-  const row = (label: string, value: string): HTMLElement => h('div', {}, h('dt', {}, label), h('dd', {}, value));
+  const row = (label: string, value: string): HTMLElement =>
+    h('div', {}, h('dt', {}, label), h('dd', {}, value));
   const health = h(
     'section',
     { class: 'card' },
@@ -64,7 +80,10 @@ export const statsPage: Page = async ({ main }) => {
       row(t('stats.lastDocument'), hl?.lastDocumentSec ? fmtDateTime(hl.lastDocumentSec) : '–'),
       row(t('stats.stale'), hl?.stale ? t('yes') : t('no')),
       row(t('stats.failures'), fmtNumber(hl?.consecutiveFailures ?? 0)),
-      row(t('stats.rejected'), rejected.length ? rejected.map(([k, n]) => `${k} : ${fmtNumber(n)}`).join(', ') : t('stats.none')),
+      row(
+        t('stats.rejected'),
+        rejected.length ? rejected.map(([k, n]) => `${k} : ${fmtNumber(n)}`).join(', ') : t('stats.none'),
+      ),
     ),
   );
   main.append(locks, health);
@@ -73,9 +92,25 @@ export const statsPage: Page = async ({ main }) => {
     box,
     stats.series.map((p) => p.timeSec),
     [
-      { label: t('stats.lockedSeries'), values: stats.series.map((p) => p.locked), colour: '#d7191c', fill: 'rgba(215,25,28,0.1)' },
-      { label: t('stats.partialSeries'), values: stats.series.map((p) => p.partial), colour: '#f57c00', dash: [6, 4] },
+      {
+        label: t('stats.lockedSeries'),
+        values: stats.series.map((p) => p.locked),
+        colour: '#d7191c',
+        fill: 'rgba(215,25,28,0.1)',
+      },
+      {
+        label: t('stats.partialSeries'),
+        values: stats.series.map((p) => p.partial),
+        colour: '#f57c00',
+        dash: [6, 4],
+      },
     ],
-    { xLabel: t('hist.time'), yLabel: t('stats.lockedSeries'), xFormat: (v) => fmtDateTime(v), xAxisFormat: (v) => fmtDay(v), ariaLabel: `${t('stats.series')}. ${t('stats.seriesCaption')}` },
+    {
+      xLabel: t('hist.time'),
+      yLabel: t('stats.lockedSeries'),
+      xFormat: (v) => fmtDateTime(v),
+      xAxisFormat: (v) => fmtDay(v),
+      ariaLabel: `${t('stats.series')}. ${t('stats.seriesCaption')}`,
+    },
   );
 };
