@@ -5,8 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import { SingleBar, Presets } from 'cli-progress';
 import { backtest, formatReport, reportJson, type BacktestResult } from '../backtest/index.js';
-import { createDetector, detectorNames, registerDetector } from '../detection/index.js';
-import { PoissonDetector } from '../detection/poisson.js';
+import { createDetector, detectorNames } from '../detection/index.js';
 
 export interface BacktestCliOptions {
   /** Archive directories or files (the format of ../shared/data). */
@@ -29,8 +28,6 @@ export interface BacktestCliOptions {
   print?: (text: string) => void;
 }
 
-// Until the lead adds `poisson` to detection/registry.ts (see docs/detection-quality.md).
-if (!detectorNames().includes('poisson')) registerDetector('poisson', (opts) => new PoissonDetector(opts));
 
 function int(name: string, v: number | string | undefined, dflt: number, min = 0): number {
   if (v === undefined) return dflt;

@@ -8,6 +8,7 @@ import { runReplayCommand } from './replay.js';
 import { runRecordCommand } from './record-command.js';
 import { runSimulate } from './simulate.js';
 import { runDemo } from './demo.js';
+import { runBacktest } from './backtest.js';
 
 const program = new Command('dockwatch')
   .description('Watches a bike-share GBFS feed and tells which stations are locked.')
@@ -74,6 +75,33 @@ program
       ...(typeof opts['start'] === 'string' ? { start: opts['start'] } : {}),
       timezone: String(opts['timezone']),
       faults: Array.isArray(opts['fault']) ? opts['fault'] : [],
+    });
+  });
+
+program
+  .command('backtest')
+  .description('score detectors on recorded archives with injected faults (locks, partial locks, stuck bikes, outages)')
+  .argument('<archives...>', 'archive directories or .jsonl.br files')
+  .option('--detectors <names>', 'comma-separated detectors to compare', 'seed,poisson')
+  .option('--seed <n>', 'random seed of the fault injection', '1')
+  .option('--faults-per-kind <n>', 'injected faults of each kind', '100')
+  .option('--outages <n>', 'injected feed outages', '12')
+  .option('--min-history-days <n>', 'days of history before judging a station')
+  .option('--gap-sec <n>', 'blind after this many seconds without a document')
+  .option('--json <file>', 'write machine-readable results')
+  .option('--json-changes', 'include every state change in the JSON')
+  .action(async (archives: string[], opts: Record<string, string | boolean | undefined>) => {
+    const str = (k: string): string | undefined => (typeof opts[k] === 'string' ? opts[k] : undefined);
+    await runBacktest({
+      archives,
+      detectors: str('detectors'),
+      seed: str('seed'),
+      faultsPerKind: str('faultsPerKind'),
+      outages: str('outages'),
+      minHistoryDays: str('minHistoryDays'),
+      gapThresholdSec: str('gapSec'),
+      json: str('json'),
+      jsonChanges: opts['jsonChanges'] === true,
     });
   });
 

@@ -9,3 +9,4 @@ export {
   type DetectorOptions,
   type DetectorMaker,
 } from './registry.js';
+export { PoissonDetector, type PoissonOptions } from './poisson.js';
