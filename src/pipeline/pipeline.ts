@@ -88,6 +88,7 @@ export class Pipeline {
 
   async ingestInformation(doc: InformationDocument): Promise<void> {
     const logged = await this.producer.ingestInformation(doc);
+    this.counts.events += logged.length;
     await this.consume(logged);
   }
 
