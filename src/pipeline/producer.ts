@@ -41,8 +41,10 @@ export class Producer {
 
   async ingestInformation(doc: InformationDocument): Promise<LoggedEvent[]> {
     const state = this.diffState();
-    for (const station of doc.stations) this.info.set(station.stationId, station);
-    await this.store.saveStationInfo(this.system, doc.stations);
+    // Feeds republish the whole catalogue at every ttl; only what changed is written.
+    const changed = doc.stations.filter((s) => !sameInfo(this.info.get(s.stationId), s));
+    for (const station of changed) this.info.set(station.stationId, station);
+    if (changed.length > 0) await this.store.saveStationInfo(this.system, changed);
     const { events, capacities } = diffInformation(this.system, state.capacities, doc);
     if (events.length === 0) {
       state.capacities = capacities;
@@ -105,4 +107,15 @@ function withEvents(changed: StationStatus[], events: readonly FeedEvent[]): Sta
   const touched = new Set<string>();
   for (const e of events) if ('stationId' in e) touched.add(e.stationId);
   return changed.filter((s) => touched.has(s.stationId));
+}
+
+function sameInfo(a: StationInfo | undefined, b: StationInfo): boolean {
+  return (
+    a !== undefined &&
+    a.code === b.code &&
+    a.name === b.name &&
+    a.lat === b.lat &&
+    a.lon === b.lon &&
+    a.capacity === b.capacity
+  );
 }
