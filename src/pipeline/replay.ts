@@ -52,6 +52,7 @@ export interface ReplaySummary {
 /** Documents buffered before the pipeline opens, to learn the time zone and the feed's cadence. */
 const WARM_UP_DOCUMENTS = 21;
 const DEFAULT_TIME_ZONE = 'Europe/Paris';
+const BATCH_ITEMS = 100;
 
 /**
  * Runs recorded archives through the same pipeline as the live watcher, on document time, as fast
@@ -128,31 +129,45 @@ export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
     }
   };
 
-  for await (const item of readArchive(opts.paths, { stats, onError })) {
-    if (opts.signal?.aborted) break;
+  const items = readArchive(opts.paths, { stats, onError })[Symbol.asyncIterator]();
+  let finished = false;
+  const step = async (item: ArchiveItem): Promise<void> => {
     if (item.feed === 'system_information') {
       const r = parseSystemInformation(item.doc);
       if (r.ok) {
         timeZone ??= r.doc.timezone;
         system ??= slug(r.doc.systemId);
       }
-      continue;
+      return;
     }
     if (item.feed === 'vehicle_types') {
       const r = parseVehicleTypes(item.doc);
       if (r.ok) vehicleTypes = r.doc;
-      continue;
+      return;
     }
     if (pipeline === null) {
       pending.push(item);
       if (item.feed === 'station_status') pendingStatus++;
-      if (pendingStatus < WARM_UP_DOCUMENTS) continue;
+      if (pendingStatus < WARM_UP_DOCUMENTS) return;
       pipeline = await open();
       for (const it of pending.splice(0)) await handle(pipeline, it);
-      continue;
+      return;
     }
     await handle(pipeline, item);
     opts.onProgress?.({ bytes: item.bytes, totalBytes: stats.totalBytes, documents: pipeline.counts.documents });
+  };
+  // Documents are committed BATCH_ITEMS at a time: a crash redoes at most one batch.
+  while (!finished) {
+    await opts.store.batch(async () => {
+      for (let n = 0; n < BATCH_ITEMS; n++) {
+        const next = await items.next();
+        if (next.done === true || opts.signal?.aborted === true) {
+          finished = true;
+          return;
+        }
+        await step(next.value);
+      }
+    });
   }
   if (pipeline === null && pending.length > 0) {
     pipeline = await open();

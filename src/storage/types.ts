@@ -89,6 +89,12 @@ export interface DetectedStateRow {
 
 export interface Store {
   readonly log: EventLog;
+  /**
+   * Run several commits as one unit where the backend can (SQLite: one transaction, for replay
+   * speed); elsewhere simply runs `fn`. Atomic either way from the pipeline's point of view:
+   * after a crash, work of an unfinished batch is redone.
+   */
+  batch<T>(fn: () => Promise<T>): Promise<T>;
   /** Apply pending versioned migrations. Safe to call at every start. */
   migrate(): Promise<void>;
   close(): Promise<void>;

@@ -51,6 +51,10 @@ export class SqliteStore implements Store {
     private readonly logger: Logger | undefined,
   ) {}
 
+  batch<T>(fn: () => Promise<T>): Promise<T> {
+    return settle(() => this.parts().ctx).then((ctx) => ctx.batch(fn));
+  }
+
   private parts(): Parts {
     if (this.partsCache !== undefined) return this.partsCache;
     if (this.closed) throw new Error(`store ${this.file} is closed`);
