@@ -61,7 +61,12 @@ function pickStation(): number {
 /** Share of the day's trips in each minute: quiet nights, commuting peaks. */
 function diurnal(minute: number): number {
   const h = minute / 60;
-  return 0.15 + Math.exp(-((h - 8.5) ** 2) / 2) + 1.2 * Math.exp(-((h - 18) ** 2) / 3) + 0.5 * Math.exp(-((h - 13) ** 2) / 4);
+  return (
+    0.15 +
+    Math.exp(-((h - 8.5) ** 2) / 2) +
+    1.2 * Math.exp(-((h - 18) ** 2) / 3) +
+    0.5 * Math.exp(-((h - 13) ** 2) / 4)
+  );
 }
 const profile = Array.from({ length: DOCS_PER_DAY }, (_, m) => diurnal(m));
 const profileSum = profile.reduce((a, b) => a + b, 0);
@@ -86,7 +91,14 @@ const file = path.join(root, 'growth.sqlite');
 const store = await openStore(file);
 await store.saveStationInfo(
   SYSTEM,
-  ids.map((id, i) => ({ stationId: id, code: String(10_000 + i), name: `Station ${i}`, lat: 48.8 + i / 1e4, lon: 2.3 + i / 1e4, capacity: 20 + (i % 30) })),
+  ids.map((id, i) => ({
+    stationId: id,
+    code: String(10_000 + i),
+    name: `Station ${i}`,
+    lat: 48.8 + i / 1e4,
+    lon: 2.3 + i / 1e4,
+    capacity: 20 + (i % 30),
+  })),
 );
 
 /** CPU time of this process (user + system), ms: wall time means little on a shared machine. */
@@ -114,7 +126,15 @@ for (let day = 0; day < days; day++) {
     carry += (RENT_RETURN_PER_DAY * profile[m]!) / profileSum;
     const moves = Math.floor(carry);
     carry -= moves;
-    const events: FeedEvent[] = [{ system: SYSTEM, timeSec, type: 'snapshot', stations: STATIONS, intervalSec: prevDocSec === null ? null : timeSec - prevDocSec }];
+    const events: FeedEvent[] = [
+      {
+        system: SYSTEM,
+        timeSec,
+        type: 'snapshot',
+        stations: STATIONS,
+        intervalSec: prevDocSec === null ? null : timeSec - prevDocSec,
+      },
+    ];
     const touched = new Set<number>();
     const increments = new Map<string, SlotCount>();
     const slot = Math.floor(m / 10);
@@ -126,13 +146,29 @@ for (let day = 0; day < days; day++) {
       const bikeType = electric ? 'electric' : 'mechanical';
       // One event per (station, type, bike type) per document: merge repeats into the count.
       const key = `${i}|${type}|${bikeType}`;
-      const existing = events.find((e) => e.type === type && 'stationId' in e && e.stationId === s.stationId && 'bikeType' in e && e.bikeType === bikeType);
+      const existing = events.find(
+        (e) =>
+          e.type === type &&
+          'stationId' in e &&
+          e.stationId === s.stationId &&
+          'bikeType' in e &&
+          e.bikeType === bikeType,
+      );
       const delta = type === 'rented' ? -1 : 1;
       s.bikes[bikeType] = Math.max(0, s.bikes[bikeType] + delta);
       s.docksAvailable = Math.max(0, s.docksAvailable - delta);
       s.lastReportedSec = timeSec;
-      const after = { bikes: { ...s.bikes }, docksAvailable: s.docksAvailable, bikesDisabled: s.bikesDisabled, docksDisabled: s.docksDisabled };
-      if (existing !== undefined && existing.type === type && (existing.type === 'rented' || existing.type === 'returned')) {
+      const after = {
+        bikes: { ...s.bikes },
+        docksAvailable: s.docksAvailable,
+        bikesDisabled: s.bikesDisabled,
+        docksDisabled: s.docksDisabled,
+      };
+      if (
+        existing !== undefined &&
+        existing.type === type &&
+        (existing.type === 'rented' || existing.type === 'returned')
+      ) {
         existing.count++;
         existing.after = after;
       } else {
@@ -141,7 +177,13 @@ for (let day = 0; day < days; day++) {
       }
       void key;
       touched.add(i);
-      const inc = increments.get(s.stationId) ?? { stationId: s.stationId, day: 20_000 + day, slot, rented: 0, returned: 0 };
+      const inc = increments.get(s.stationId) ?? {
+        stationId: s.stationId,
+        day: 20_000 + day,
+        slot,
+        rented: 0,
+        returned: 0,
+      };
       if (type === 'rented') inc.rented++;
       else inc.returned++;
       increments.set(s.stationId, inc);
@@ -157,19 +199,31 @@ for (let day = 0; day < days; day++) {
         timeSec,
         stationId: s.stationId,
         type: 'availability_changed',
-        after: { bikes: { ...s.bikes }, docksAvailable: s.docksAvailable, bikesDisabled: s.bikesDisabled, docksDisabled: s.docksDisabled },
+        after: {
+          bikes: { ...s.bikes },
+          docksAvailable: s.docksAvailable,
+          bikesDisabled: s.bikesDisabled,
+          docksDisabled: s.docksDisabled,
+        },
       });
       stationEvents++;
     }
     const changed = [...touched].map((i) => statuses[i]!);
     let t0 = cpuMs();
-    const appended = await store.commitDiff(SYSTEM, events, { lastDocumentSec: timeSec, changed, removed: [], capacities });
+    const appended = await store.commitDiff(SYSTEM, events, {
+      lastDocumentSec: timeSec,
+      changed,
+      removed: [],
+      capacities,
+    });
     commitDiffMs += cpuMs() - t0;
     t0 = cpuMs();
     const lastOffset = appended[appended.length - 1]!.offset;
     await store.commitActivity(SYSTEM, 'activity', lastOffset, [...increments.values()]);
     if (m % 30 === 29) {
-      const state = Object.fromEntries(ids.map((id, i) => [id, { lastActivitySec: timeSec - i, state: 'ok' }]));
+      const state = Object.fromEntries(
+        ids.map((id, i) => [id, { lastActivitySec: timeSec - i, state: 'ok' }]),
+      );
       await store.commitDetection('detector:velib:seed', lastOffset, [], state);
     }
     otherMs += cpuMs() - t0;
@@ -182,22 +236,31 @@ await store.close();
 
 const growth = days > 1 ? sizes[days - 1]! - sizes[days - 2]! : sizes[0]!;
 const perDay = stationEvents / days;
-console.log(`station events: ${Math.round(perDay).toLocaleString('en')} per day (rented/returned merged per document, + availability changes)`);
-console.log(`commitDiff CPU time: ${(commitDiffMs / 1000).toFixed(2)} s for ${(days * DOCS_PER_DAY).toLocaleString('en')} documents = ${((commitDiffMs * 1000) / (stationEvents + days * DOCS_PER_DAY)).toFixed(2)} µs per event`);
+console.log(
+  `station events: ${Math.round(perDay).toLocaleString('en')} per day (rented/returned merged per document, + availability changes)`,
+);
+console.log(
+  `commitDiff CPU time: ${(commitDiffMs / 1000).toFixed(2)} s for ${(days * DOCS_PER_DAY).toLocaleString('en')} documents = ${((commitDiffMs * 1000) / (stationEvents + days * DOCS_PER_DAY)).toFixed(2)} µs per event`,
+);
 console.log(`commitActivity + commitDetection CPU time: ${(otherMs / 1000).toFixed(2)} s`);
 const db = new Database(file, { readonly: true });
 try {
   const tables = db
     .prepare('SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name ORDER BY bytes DESC LIMIT 8')
     .all() as { name: string; bytes: number }[];
-  console.log(`largest objects after ${days} day(s): ${tables.map((t) => `${t.name} ${(t.bytes / 1e6).toFixed(1)} MB`).join(', ')}`);
+  console.log(
+    `largest objects after ${days} day(s): ${tables.map((t) => `${t.name} ${(t.bytes / 1e6).toFixed(1)} MB`).join(', ')}`,
+  );
 } catch {
   // dbstat is an optional SQLite module
 }
 db.close();
 // The yardstick of the replay target: JSON.parse of one Vélib' document (the real snapshot in
 // ../shared when present, else a synthetic one of the same shape), timed the same way.
-const shared = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/data/velib-2025-10/station_status.json');
+const shared = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../shared/data/velib-2025-10/station_status.json',
+);
 const docJson = existsSync(shared)
   ? readFileSync(shared, 'utf8')
   : JSON.stringify({

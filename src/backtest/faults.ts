@@ -20,6 +20,14 @@ export interface StationFault {
   eventsPerHour: number;
   /** stuck_bikes only: bikes that never leave. */
   stuckBikes: number;
+  /**
+   * Filled by the harness from the real trace (ground truth, never shown to a detector): events the
+   * station usually sees over this window (its day-type × hour profile), when the first one is due,
+   * and the events the real trace actually had in the window (what the fault suppressed or kept).
+   */
+  expectedEvents?: number;
+  firstExpectedSec?: number | null;
+  realEvents?: number;
 }
 
 export interface OutageFault {

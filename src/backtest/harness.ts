@@ -57,6 +57,7 @@ export async function backtest(cfg: BacktestConfig): Promise<BacktestResult> {
   const t0 = performance.now();
   const summary = new TraceSummary(cfg.gapThresholdSec ?? 3600);
   let timeZone = cfg.timeZone ?? 'UTC';
+  summary.timeZone = timeZone;
   const stats1 = emptyArchiveStats();
   for await (const item of readArchive(cfg.archives, {
     feeds: ['system_information', 'station_status'],
@@ -64,7 +65,7 @@ export async function backtest(cfg: BacktestConfig): Promise<BacktestResult> {
   })) {
     if (item.feed === 'system_information') {
       const r = parseSystemInformation(item.doc);
-      if (r.ok) timeZone = r.doc.timezone;
+      if (r.ok) timeZone = summary.timeZone = r.doc.timezone;
       continue;
     }
     const r = parseStationStatus(item.doc);
@@ -84,6 +85,12 @@ export async function backtest(cfg: BacktestConfig): Promise<BacktestResult> {
     faultsPerKind: cfg.faultsPerKind,
     outages: cfg.outages,
   });
+  for (const f of faults) {
+    if (f.kind === 'outage') continue;
+    const w = summary.expectWindow(f.stationId, f.startSec, f.endSec);
+    f.expectedEvents = w.expectedEvents;
+    f.firstExpectedSec = w.firstExpectedSec;
+  }
   const gapThresholdSec = cfg.gapThresholdSec ?? 3 * (summary.medianIntervalSec() ?? 600);
   const t1 = performance.now();
 
@@ -129,6 +136,7 @@ export async function backtest(cfg: BacktestConfig): Promise<BacktestResult> {
     if (cfg.onProgress && (docs & 63) === 0) cfg.onProgress(2, item.bytes / Math.max(1, stats2.totalBytes));
   }
   const t2 = performance.now();
+  for (const f of faults) if (f.kind !== 'outage') f.realEvents = injector.realEvents.get(f.id) ?? 0;
 
   const exposures: StationExposure[] = [];
   for (const [stationId, sec] of exposure.uninjected) {

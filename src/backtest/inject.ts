@@ -55,6 +55,8 @@ export class FaultInjector {
   private readonly lastReal = new Map<string, Counts>();
   private readonly watched = new Set<string>();
   readonly stats: InjectionStats = { documentsDropped: 0, stationObservationsRewritten: 0 };
+  /** Bikes the real trace moved at each fault's station during its window (fault id → bikes). */
+  readonly realEvents = new Map<number, number>();
 
   constructor(faults: readonly Fault[]) {
     this.pending = faults
@@ -112,6 +114,11 @@ export class FaultInjector {
     }
     const prev = a.prevReal!;
     const shown = a.shown;
+    const moved =
+      Math.abs(real.mechanical - prev.mechanical) +
+      Math.abs(real.electric - prev.electric) +
+      Math.abs(real.other - prev.other);
+    this.realEvents.set(a.fault.id, (this.realEvents.get(a.fault.id) ?? 0) + moved);
     switch (a.fault.kind) {
       case 'locked':
         break; // everything frozen

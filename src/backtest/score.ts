@@ -41,10 +41,21 @@ export interface FaultOutcome {
   kind: StationFaultKind;
   stationId: string;
   durationSec: number;
+  /** Station busyness averaged over the whole trace (bands). */
   eventsPerHour: number;
+  /**
+   * Events per hour the station usually sees during this very window (its time-of-day profile):
+   * the goals are about these, since a lock at night at a station busy by day is invisible till morning.
+   */
+  windowPerHour: number;
+  /** Bikes the real trace moved there during the window (0: the fault was invisible). */
+  realEvents: number | null;
   /** An alarm was already up when the fault began: neither hit nor miss. */
   masked: boolean;
+  /** From the injection start (what riders live through). */
   delaySec: number | null;
+  /** From the moment the first event was due (profile): the part of the delay a detector controls. */
+  delayAfterDueSec: number | null;
   state: DetectedState | null;
 }
 
@@ -60,6 +71,7 @@ export interface Rates {
   precision: number | null;
   delayMedianSec: number | null;
   delayP90Sec: number | null;
+  delayAfterDueMedianSec: number | null;
 }
 
 export interface DetectorScore {
@@ -68,6 +80,21 @@ export interface DetectorScore {
   /** The issue's goals: locks ≥ 2 h at stations with ≥ 1 event/h, and the same for partial locks. */
   goalLocks: Rates;
   goalPartial: Rates;
+  /** The first harness's goal set (station's all-day average ≥ 1/h), kept for comparison. */
+  goalLocksStationAverage: Rates;
+  /**
+   * Every alarm episode after the warm-up by attribution. `precisionAll` = hits / all: a lower
+   * bound, since unexplained alarms may be real locks; the short ones (over within an hour: the
+   * station moved again soon) are the likeliest false ones.
+   */
+  alarmsAll: {
+    hits: number;
+    late: number;
+    outage: number;
+    unexplained: number;
+    unexplainedUnder1h: number;
+    precisionAll: number | null;
+  };
   falseAlarms: {
     alarms: number;
     stationDays: number;
@@ -123,14 +150,21 @@ export function scoreDetector(
       if (!(e.startSec >= f.startSec && e.startSec < f.endSec)) falses++;
     }
     hood_.set(f.id, { alarms, falses });
+    const durationSec = f.endSec - f.startSec;
+    const delaySec = !masked && hit ? hit.startSec - f.startSec : null;
+    const dueSec = f.firstExpectedSec ?? f.startSec;
     outcomes.push({
       faultId: f.id,
       kind: f.kind,
       stationId: f.stationId,
-      durationSec: f.endSec - f.startSec,
+      durationSec,
       eventsPerHour: f.eventsPerHour,
+      windowPerHour:
+        f.expectedEvents === undefined ? f.eventsPerHour : f.expectedEvents / (durationSec / 3600),
+      realEvents: f.realEvents ?? null,
       masked,
-      delaySec: !masked && hit ? hit.startSec - f.startSec : null,
+      delaySec,
+      delayAfterDueSec: delaySec === null || !hit ? null : Math.max(0, hit.startSec - dueSec),
       state: !masked && hit ? hit.firstState : null,
     });
   }
@@ -151,11 +185,13 @@ export function scoreDetector(
   for (const x of exposure) bandAlarms[bandOf(x.eventsPerHour)]!.sec += x.uninjectedSec;
   const perStation = new Map<string, { alarms: number; alarmSec: number }>();
   let unexplained = 0;
+  let unexplainedShort = 0;
   for (const e of episodes) {
     if (attributed.has(e)) continue;
     const x = expByStation.get(e.stationId);
     if (!x) continue; // only alarms after the warm-up, at stations with exposure
     unexplained++;
+    if (e.endSec !== null && e.endSec - e.startSec < 3600) unexplainedShort++;
     bandAlarms[bandOf(x.eventsPerHour)]!.alarms++;
     const s = perStation.get(e.stationId) ?? { alarms: 0, alarmSec: 0 };
     s.alarms++;
@@ -175,12 +211,26 @@ export function scoreDetector(
       byBand: BUSYNESS_BANDS.map((_, b) => rates((o) => o.kind === kind && bandOf(o.eventsPerHour) === b)),
     };
   }
-  const goal = (o: FaultOutcome) => o.durationSec >= 7200 && o.eventsPerHour >= 1;
+  const goal = (o: FaultOutcome) => o.durationSec >= 7200 && o.windowPerHour >= 1;
+  const hits = [...attributed].filter((e) => isHit(e, stationFaults)).length;
+  const late = attributed.size - hits - outageAlarms;
+  const all = hits + late + outageAlarms + unexplained;
   return {
     detector,
     byKind,
     goalLocks: rates((o) => o.kind === 'locked' && goal(o)),
     goalPartial: rates((o) => (o.kind === 'rent_blocked' || o.kind === 'return_blocked') && goal(o)),
+    goalLocksStationAverage: rates(
+      (o) => o.kind === 'locked' && o.durationSec >= 7200 && o.eventsPerHour >= 1,
+    ),
+    alarmsAll: {
+      hits,
+      late,
+      outage: outageAlarms,
+      unexplained,
+      unexplainedUnder1h: unexplainedShort,
+      precisionAll: all > 0 ? hits / all : null,
+    },
     falseAlarms: {
       alarms: unexplained,
       stationDays: totalSec / 86_400,
@@ -203,6 +253,11 @@ export function scoreDetector(
       .slice(0, 10),
     outcomes,
   };
+}
+
+/** An episode that starts inside a fault window at its station. */
+function isHit(e: AlarmEpisode, faults: readonly StationFault[]): boolean {
+  return faults.some((f) => f.stationId === e.stationId && e.startSec >= f.startSec && e.startSec < f.endSec);
 }
 
 function ratesOf(
@@ -232,6 +287,10 @@ function ratesOf(
     precision: alarms > 0 ? (alarms - falses) / alarms : null,
     delayMedianSec: quantile(delays, 0.5),
     delayP90Sec: quantile(delays, 0.9),
+    delayAfterDueMedianSec: quantile(
+      scored.flatMap((o) => (o.delayAfterDueSec === null ? [] : [o.delayAfterDueSec])).sort((a, b) => a - b),
+      0.5,
+    ),
   };
 }
 

@@ -25,6 +25,8 @@ import type { ActivityView, DetectedState, Detector, Evidence, StateChange } fro
 export interface PoissonOptions {
   system: string;
   minHistoryDays: number;
+  /** Detector name (default `poisson`): lets a backtest run several operating points side by side. */
+  name?: string;
   /** Alarm when P(silence) falls below this. */
   alarmP?: number;
   /** κ of the negative binomial: smaller = more over-dispersed = slower, surer alarms. */
@@ -73,7 +75,7 @@ interface Station {
 }
 
 export class PoissonDetector implements Detector {
-  readonly name = 'poisson';
+  readonly name: string;
   private readonly system: string;
   private readonly minHistorySec: number;
   private readonly alarmP: number;
@@ -99,6 +101,7 @@ export class PoissonDetector implements Detector {
   private lastLevelSec = 0;
 
   constructor(opts: PoissonOptions) {
+    this.name = opts.name ?? 'poisson';
     this.system = opts.system;
     this.minHistorySec = opts.minHistoryDays * 86_400;
     this.alarmP = opts.alarmP ?? 1e-4;

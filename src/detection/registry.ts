@@ -1,3 +1,4 @@
+import { PoissonDetector } from './poisson.js';
 import { SeedDetector } from './seed.js';
 import type { Detector } from './types.js';
 
@@ -5,7 +6,10 @@ import type { Detector } from './types.js';
 export type DetectorOptions = { system: string; minHistoryDays: number } & Record<string, unknown>;
 export type DetectorMaker = (opts: DetectorOptions) => Detector;
 
-const makers = new Map<string, DetectorMaker>([['seed', (opts) => new SeedDetector(opts)]]);
+const makers = new Map<string, DetectorMaker>([
+  ['seed', (opts) => new SeedDetector(opts)],
+  ['poisson', (opts) => new PoissonDetector(opts)],
+]);
 
 /** Makes a detector available by name (e.g. `--detectors seed,<yours>`). Names are unique. */
 export function registerDetector(name: string, maker: DetectorMaker): void {

@@ -29,7 +29,8 @@ export function sqlitePathOf(url: string): string | null {
  * - `postgres://…` / `postgresql://…` → not available yet (a later issue adds the adapter).
  */
 export async function openStore(url: string, opts: OpenStoreOptions = {}): Promise<Store> {
-  if (url.trim() === '') throw new Error('store URL is empty: give a path such as ./data/dockwatch.sqlite or a sqlite: URL');
+  if (url.trim() === '')
+    throw new Error('store URL is empty: give a path such as ./data/dockwatch.sqlite or a sqlite: URL');
   if (/^postgres(ql)?:\/\//i.test(url)) {
     throw new Error(
       'PostgreSQL storage is not available yet in this version of dockwatch: use a SQLite path such as ./data/dockwatch.sqlite',
@@ -37,9 +38,14 @@ export async function openStore(url: string, opts: OpenStoreOptions = {}): Promi
   }
   const file = sqlitePathOf(url);
   if (file === null) {
-    throw new Error(`unsupported store URL ${url}: use a file path or sqlite:PATH (postgres:// comes in a later version)`);
+    throw new Error(
+      `unsupported store URL ${url}: use a file path or sqlite:PATH (postgres:// comes in a later version)`,
+    );
   }
-  const store = openSqliteStore({ path: file, ...(opts.logger !== undefined ? { logger: opts.logger } : {}) });
+  const store = openSqliteStore({
+    path: file,
+    ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
+  });
   try {
     await store.migrate();
   } catch (err) {

@@ -31,33 +31,116 @@ export function status(stationId: string, mechanical: number, docksAvailable = 1
 }
 
 export function rented(stationId: string, timeSec: number, count = 1, system = SYS): FeedEvent {
-  return { system, timeSec, stationId, type: 'rented', bikeType: 'mechanical', count, after: after(5 - count) };
+  return {
+    system,
+    timeSec,
+    stationId,
+    type: 'rented',
+    bikeType: 'mechanical',
+    count,
+    after: after(5 - count),
+  };
 }
 
 /** One event of every type, with every optional shape (null info, null capacity…). */
 export function everyKind(timeSec: number): FeedEvent[] {
-  const info = { stationId: '16107', code: '16107', name: 'Benjamin Godard - Victor Hugo', lat: 48.865983, lon: 2.275725, capacity: 35 };
+  const info = {
+    stationId: '16107',
+    code: '16107',
+    name: 'Benjamin Godard - Victor Hugo',
+    lat: 48.865983,
+    lon: 2.275725,
+    capacity: 35,
+  };
   return [
     { system: SYS, timeSec, type: 'snapshot', stations: 1495, intervalSec: null },
     { system: SYS, timeSec: timeSec + 60, type: 'snapshot', stations: 1494, intervalSec: 60 },
-    { system: SYS, timeSec, stationId: '1', type: 'rented', bikeType: 'electric', count: 2, after: after(3, 1) },
-    { system: SYS, timeSec, stationId: '1', type: 'returned', bikeType: 'mechanical', count: 1, after: after(4, 1) },
-    { system: SYS, timeSec, stationId: '1', type: 'returned', bikeType: 'other', count: 3, after: after(4, 1) },
+    {
+      system: SYS,
+      timeSec,
+      stationId: '1',
+      type: 'rented',
+      bikeType: 'electric',
+      count: 2,
+      after: after(3, 1),
+    },
+    {
+      system: SYS,
+      timeSec,
+      stationId: '1',
+      type: 'returned',
+      bikeType: 'mechanical',
+      count: 1,
+      after: after(4, 1),
+    },
+    {
+      system: SYS,
+      timeSec,
+      stationId: '1',
+      type: 'returned',
+      bikeType: 'other',
+      count: 3,
+      after: after(4, 1),
+    },
     { system: SYS, timeSec, stationId: '2', type: 'availability_changed', after: after(0, 0, 0) },
-    { system: SYS, timeSec, stationId: '16107', type: 'station_added', flags: { installed: true, renting: false, returning: true }, info, after: after(7) },
-    { system: SYS, timeSec, stationId: '3', type: 'station_added', flags: { installed: false, renting: false, returning: false }, info: null, after: after(0) },
+    {
+      system: SYS,
+      timeSec,
+      stationId: '16107',
+      type: 'station_added',
+      flags: { installed: true, renting: false, returning: true },
+      info,
+      after: after(7),
+    },
+    {
+      system: SYS,
+      timeSec,
+      stationId: '3',
+      type: 'station_added',
+      flags: { installed: false, renting: false, returning: false },
+      info: null,
+      after: after(0),
+    },
     { system: SYS, timeSec, type: 'station_removed', stationId: '4' },
-    { system: SYS, timeSec, stationId: '5', type: 'status_changed', flag: 'renting', from: true, to: false, after: after(2) },
-    { system: SYS, timeSec, stationId: '5', type: 'status_changed', flag: 'installed', from: false, to: true, after: after(2) },
+    {
+      system: SYS,
+      timeSec,
+      stationId: '5',
+      type: 'status_changed',
+      flag: 'renting',
+      from: true,
+      to: false,
+      after: after(2),
+    },
+    {
+      system: SYS,
+      timeSec,
+      stationId: '5',
+      type: 'status_changed',
+      flag: 'installed',
+      from: false,
+      to: true,
+      after: after(2),
+    },
     { system: SYS, timeSec, type: 'capacity_changed', stationId: '6', from: null, to: 20 },
     { system: SYS, timeSec, type: 'capacity_changed', stationId: '7', from: 30, to: null },
     { system: SYS, timeSec, type: 'feed_gap', fromSec: timeSec - 3600 },
     { system: SYS, timeSec: timeSec + 1, type: 'feed_resumed', gapSec: 3601 },
-    { system: 'other-system', timeSec, stationId: '1', type: 'rented', bikeType: 'mechanical', count: 1, after: after(0) },
+    {
+      system: 'other-system',
+      timeSec,
+      stationId: '1',
+      type: 'rented',
+      bikeType: 'mechanical',
+      count: 1,
+      after: after(0),
+    },
   ];
 }
 
-export function change(p: Partial<StateChange> & { stationId: string; timeSec: number; offset: number }): StateChange {
+export function change(
+  p: Partial<StateChange> & { stationId: string; timeSec: number; offset: number },
+): StateChange {
   return {
     system: SYS,
     from: 'ok',
@@ -199,7 +282,12 @@ export function describeStoreContract(
         expect(out.map((e) => e.offset)).toEqual([1, 2]);
         const state = await store.loadDiffState(SYS);
         expect(state.lastDocumentSec).toBe(1000);
-        expect(state.stations).toEqual(new Map([['1', status('1', 5)], ['2', status('2', 0, 20)]]));
+        expect(state.stations).toEqual(
+          new Map([
+            ['1', status('1', 5)],
+            ['2', status('2', 0, 20)],
+          ]),
+        );
         expect(state.capacities).toEqual(doc1.capacities);
         expect((await store.listStationStatus(SYS)).sort(byId)).toEqual([status('1', 5), status('2', 0, 20)]);
       });
@@ -218,8 +306,18 @@ export function describeStoreContract(
         });
         const state = await store.loadDiffState(SYS);
         expect(state.lastDocumentSec).toBe(1060);
-        expect(state.stations).toEqual(new Map([['1', status('1', 4)], ['3', s3]]));
-        expect(state.capacities).toEqual(new Map([['1', 22], ['3', 15]]));
+        expect(state.stations).toEqual(
+          new Map([
+            ['1', status('1', 4)],
+            ['3', s3],
+          ]),
+        );
+        expect(state.capacities).toEqual(
+          new Map([
+            ['1', 22],
+            ['3', 15],
+          ]),
+        );
       });
 
       it('a document processed twice appends nothing new', async () => {
@@ -250,16 +348,97 @@ export function describeStoreContract(
 
       it('is atomic when the state update is bad: the events are not appended either', async () => {
         await expect(
-          store.commitDiff(SYS, [rented('1', 1000)], { ...doc1, changed: [{ ...status('1', 5), docksAvailable: 2.5 }] }),
+          store.commitDiff(SYS, [rented('1', 1000)], {
+            ...doc1,
+            changed: [{ ...status('1', 5), docksAvailable: 2.5 }],
+          }),
         ).rejects.toThrow();
         expect(await store.log.lastOffset()).toBe(0);
         expect((await store.loadDiffState(SYS)).lastDocumentSec).toBeNull();
+      });
+
+      it('after many documents the state equals a reference kept in memory', async () => {
+        const stations = new Map<string, StationStatus>();
+        const capacities = new Map<string, number | null>();
+        let seed = 7;
+        const random = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
+        for (let d = 0; d < 150; d++) {
+          const changed: StationStatus[] = [];
+          const removed: string[] = [];
+          for (let k = 0; k < 8; k++) {
+            const id = String(Math.floor(random() * 30));
+            if (random() < 0.1) {
+              removed.push(id);
+              stations.delete(id);
+              capacities.delete(id);
+            } else {
+              const s = {
+                ...status(id, Math.floor(random() * 20)),
+                code: random() < 0.2 ? null : `Gare de l'Est ${id}`,
+                lastReportedSec: d,
+              };
+              changed.push(s);
+              stations.set(id, s);
+              if (random() < 0.3) capacities.set(id, random() < 0.2 ? null : 10 + d);
+            }
+          }
+          // Removals after changes, as commitDiff applies them.
+          for (const id of removed) {
+            stations.delete(id);
+            capacities.delete(id);
+          }
+          await store.commitDiff(SYS, [rented('x', 1000 + d * 60)], {
+            lastDocumentSec: 1000 + d * 60,
+            changed,
+            removed,
+            capacities: new Map(capacities),
+          });
+          if (d % 37 === 0 || d === 149) {
+            const state = await store.loadDiffState(SYS);
+            expect(state.stations).toEqual(stations);
+            expect(state.capacities).toEqual(capacities);
+            expect(state.lastDocumentSec).toBe(1000 + d * 60);
+          }
+        }
+        // What loadDiffState returns belongs to the caller: changing it changes nothing stored.
+        const mine = await store.loadDiffState(SYS);
+        mine.stations.clear();
+        mine.capacities.set('zz', 1);
+        expect((await store.loadDiffState(SYS)).stations).toEqual(stations);
+        expect((await store.loadDiffState(SYS)).capacities).toEqual(capacities);
       });
 
       it('an unknown system has an empty diff state', async () => {
         const state = await store.loadDiffState('nowhere');
         expect(state).toEqual({ lastDocumentSec: null, stations: new Map(), capacities: new Map() });
         expect(await store.listStationStatus('nowhere')).toEqual([]);
+      });
+    });
+
+    describe('batch', () => {
+      it('runs several commits and returns what fn returns; they are all visible after', async () => {
+        const out = await store.batch(async () => {
+          const a = await store.commitDiff(SYS, [rented('1', 1000)], {
+            lastDocumentSec: 1000,
+            changed: [status('1', 4)],
+            removed: [],
+            capacities: new Map(),
+          });
+          const b = await store.commitDiff(SYS, [rented('1', 1060)], {
+            lastDocumentSec: 1060,
+            changed: [status('1', 3)],
+            removed: [],
+            capacities: new Map(),
+          });
+          await store.commitActivity(SYS, 'activity', 2, [
+            { stationId: '1', day: 1, slot: 1, rented: 2, returned: 0 },
+          ]);
+          return [...a, ...b].map((e) => e.offset);
+        });
+        expect(out).toEqual([1, 2]);
+        expect(await store.log.lastOffset()).toBe(2);
+        expect((await store.loadDiffState(SYS)).stations.get('1')).toEqual(status('1', 3));
+        expect(await store.log.consumerOffset('activity')).toBe(2);
       });
     });
 
@@ -277,13 +456,16 @@ export function describeStoreContract(
         ]);
         expect(await store.log.consumerOffset('activity')).toBe(20);
         const all = await store.loadActivity(SYS, 20000);
-        const key = (s: { stationId: string; day: number; slot: number }): string => `${s.stationId}/${s.day}/${s.slot}`;
+        const key = (s: { stationId: string; day: number; slot: number }): string =>
+          `${s.stationId}/${s.day}/${s.slot}`;
         expect(all.sort((x, y) => key(x).localeCompare(key(y)))).toEqual([
           { stationId: 'a', day: 20000, slot: 0, rented: 6, returned: 4 },
           { stationId: 'a', day: 20000, slot: 143, rented: 0, returned: 1 },
           { stationId: 'b', day: 20001, slot: 5, rented: 1, returned: 1 },
         ]);
-        expect(await store.loadActivity(SYS, 20001)).toEqual([{ stationId: 'b', day: 20001, slot: 5, rented: 1, returned: 1 }]);
+        expect(await store.loadActivity(SYS, 20001)).toEqual([
+          { stationId: 'b', day: 20001, slot: 5, rented: 1, returned: 1 },
+        ]);
         expect((await store.loadActivity(SYS, 19000, 20000)).length).toBe(2);
         expect((await store.loadActivity(SYS, 20000, undefined, 'b')).length).toBe(1);
         expect(await store.loadActivity(SYS, 20000, undefined, 'zz')).toEqual([]);
@@ -291,7 +473,9 @@ export function describeStoreContract(
       });
 
       it('is atomic: a bad increment adds nothing and leaves the offset', async () => {
-        await store.commitActivity(SYS, 'activity', 10, [{ stationId: 'a', day: 20000, slot: 1, rented: 1, returned: 0 }]);
+        await store.commitActivity(SYS, 'activity', 10, [
+          { stationId: 'a', day: 20000, slot: 1, rented: 1, returned: 0 },
+        ]);
         await expect(
           store.commitActivity(SYS, 'activity', 20, [
             { stationId: 'a', day: 20000, slot: 1, rented: 5, returned: 0 },
@@ -299,7 +483,9 @@ export function describeStoreContract(
           ]),
         ).rejects.toThrow();
         expect(await store.log.consumerOffset('activity')).toBe(10);
-        expect(await store.loadActivity(SYS, 0)).toEqual([{ stationId: 'a', day: 20000, slot: 1, rented: 1, returned: 0 }]);
+        expect(await store.loadActivity(SYS, 0)).toEqual([
+          { stationId: 'a', day: 20000, slot: 1, rented: 1, returned: 0 },
+        ]);
       });
     });
 
@@ -313,7 +499,10 @@ export function describeStoreContract(
         await store.commitDetection('detector:velib:seed', 41, changes);
         await store.commitDetection('detector:velib:seed', 41, changes);
         const other = change({ stationId: 'a', timeSec: 5000, offset: 40, detector: 'poisson' });
-        await store.commitDetection('detector:velib:poisson', 41, [...changes.map((c) => ({ ...c, detector: 'poisson' })), other]);
+        await store.commitDetection('detector:velib:poisson', 41, [
+          ...changes.map((c) => ({ ...c, detector: 'poisson' })),
+          other,
+        ]);
         const stored = await store.listStateChanges({ limit: 100 });
         expect(stored).toHaveLength(4);
         const seed = stored.filter((c) => c.detector === 'seed').map(({ id: _id, ...c }) => c);
@@ -323,7 +512,11 @@ export function describeStoreContract(
 
       it('saves the checkpoint and the offset with the changes; a later commit without checkpoint keeps it', async () => {
         expect(await store.loadCheckpoint('detector:velib:seed')).toBeNull();
-        const state = { stations: { a: { lastActivitySec: 4000, state: 'locked' } }, seen: [1, 2.5, null], ok: true };
+        const state = {
+          stations: { a: { lastActivitySec: 4000, state: 'locked' } },
+          seen: [1, 2.5, null],
+          ok: true,
+        };
         await store.commitDetection('detector:velib:seed', 41, changes, state);
         expect(await store.loadCheckpoint('detector:velib:seed')).toEqual({ offset: 41, state });
         expect(await store.log.consumerOffset('detector:velib:seed')).toBe(41);
@@ -335,8 +528,13 @@ export function describeStoreContract(
       });
 
       it('is atomic: a bad change writes neither the changes nor the checkpoint nor the offset', async () => {
-        const bad = { ...change({ stationId: 'c', timeSec: 5200, offset: 42 }), timeSec: 'soon' } as unknown as StateChange;
-        await expect(store.commitDetection('detector:velib:seed', 42, [...changes, bad], { n: 1 })).rejects.toThrow();
+        const bad = {
+          ...change({ stationId: 'c', timeSec: 5200, offset: 42 }),
+          timeSec: 'soon',
+        } as unknown as StateChange;
+        await expect(
+          store.commitDetection('detector:velib:seed', 42, [...changes, bad], { n: 1 }),
+        ).rejects.toThrow();
         expect(await store.listStateChanges({ limit: 10 })).toEqual([]);
         expect(await store.loadCheckpoint('detector:velib:seed')).toBeNull();
         expect(await store.log.consumerOffset('detector:velib:seed')).toBe(0);
@@ -370,16 +568,29 @@ export function describeStoreContract(
         const seen: number[] = [];
         let beforeId: number | undefined;
         for (;;) {
-          const page = await store.listStateChanges({ system: SYS, state: 'locked', limit: 4, ...(beforeId ? { beforeId } : {}) });
+          const page = await store.listStateChanges({
+            system: SYS,
+            state: 'locked',
+            limit: 4,
+            ...(beforeId ? { beforeId } : {}),
+          });
           if (page.length === 0) break;
           seen.push(...page.map((c) => c.offset));
           beforeId = page[page.length - 1]!.id;
         }
-        const expected = all.filter((c) => c.system === SYS && c.to === 'locked').map((c) => c.offset).reverse();
+        const expected = all
+          .filter((c) => c.system === SYS && c.to === 'locked')
+          .map((c) => c.offset)
+          .reverse();
         expect(seen).toEqual(expected);
 
         const s1 = await store.listStateChanges({ system: SYS, stationId: 's1', limit: 100 });
-        expect(s1.map((c) => c.offset)).toEqual(all.filter((c) => c.system === SYS && c.stationId === 's1').map((c) => c.offset).reverse());
+        expect(s1.map((c) => c.offset)).toEqual(
+          all
+            .filter((c) => c.system === SYS && c.stationId === 's1')
+            .map((c) => c.offset)
+            .reverse(),
+        );
         const anySystem = await store.listStateChanges({ stationId: 's0', limit: 100 });
         expect(anySystem).toHaveLength(all.filter((c) => c.stationId === 's0').length);
 
@@ -395,8 +606,12 @@ export function describeStoreContract(
           { stationId: 'a', state: 'ok', sinceSec: 100, confidence: 0.5, detector: 'seed' },
           { stationId: 'b', state: 'learning', sinceSec: 100, confidence: 0, detector: 'seed' },
         ]);
-        await store.saveDetectedStates(SYS, [{ stationId: 'a', state: 'locked', sinceSec: 900, confidence: 0.97, detector: 'seed' }]);
-        await store.saveDetectedStates('other', [{ stationId: 'a', state: 'ok', sinceSec: 1, confidence: 1, detector: 'seed' }]);
+        await store.saveDetectedStates(SYS, [
+          { stationId: 'a', state: 'locked', sinceSec: 900, confidence: 0.97, detector: 'seed' },
+        ]);
+        await store.saveDetectedStates('other', [
+          { stationId: 'a', state: 'ok', sinceSec: 1, confidence: 1, detector: 'seed' },
+        ]);
         expect((await store.listDetectedStates(SYS)).sort(byId)).toEqual([
           { stationId: 'a', state: 'locked', sinceSec: 900, confidence: 0.97, detector: 'seed' },
           { stationId: 'b', state: 'learning', sinceSec: 100, confidence: 0, detector: 'seed' },
@@ -407,15 +622,40 @@ export function describeStoreContract(
 
     describe('systems, feed health, station information', () => {
       it('upserts and lists systems', async () => {
-        await store.upsertSystem({ id: 'velib', name: 'Vélib', feedUrl: 'http://127.0.0.1/gbfs.json', timezone: 'Europe/Paris' });
-        await store.upsertSystem({ id: 'bay', name: 'Bay Wheels', feedUrl: 'http://127.0.0.1/bay.json', timezone: 'America/Los_Angeles' });
-        await store.upsertSystem({ id: 'velib', name: "Vélib' Métropole", feedUrl: 'http://127.0.0.1/gbfs.json', timezone: 'Europe/Paris' });
+        await store.upsertSystem({
+          id: 'velib',
+          name: 'Vélib',
+          feedUrl: 'http://127.0.0.1/gbfs.json',
+          timezone: 'Europe/Paris',
+        });
+        await store.upsertSystem({
+          id: 'bay',
+          name: 'Bay Wheels',
+          feedUrl: 'http://127.0.0.1/bay.json',
+          timezone: 'America/Los_Angeles',
+        });
+        await store.upsertSystem({
+          id: 'velib',
+          name: "Vélib' Métropole",
+          feedUrl: 'http://127.0.0.1/gbfs.json',
+          timezone: 'Europe/Paris',
+        });
         // A system only seen in events is not a registered system.
         await store.log.append([rented('a', 1, 1, 'ghost')]);
         const systems = await store.listSystems();
         expect(systems.sort((a, b) => a.id.localeCompare(b.id))).toEqual([
-          { id: 'bay', name: 'Bay Wheels', feedUrl: 'http://127.0.0.1/bay.json', timezone: 'America/Los_Angeles' },
-          { id: 'velib', name: "Vélib' Métropole", feedUrl: 'http://127.0.0.1/gbfs.json', timezone: 'Europe/Paris' },
+          {
+            id: 'bay',
+            name: 'Bay Wheels',
+            feedUrl: 'http://127.0.0.1/bay.json',
+            timezone: 'America/Los_Angeles',
+          },
+          {
+            id: 'velib',
+            name: "Vélib' Métropole",
+            feedUrl: 'http://127.0.0.1/gbfs.json',
+            timezone: 'Europe/Paris',
+          },
         ]);
       });
 
@@ -433,13 +673,27 @@ export function describeStoreContract(
         };
         await store.saveFeedHealth(h);
         expect(await store.feedHealth(SYS)).toEqual(h);
-        const h2 = { ...h, stale: false, consecutiveFailures: 0, lastError: null, lastSuccessSec: 1_760_000_060, rejected: {} };
+        const h2 = {
+          ...h,
+          stale: false,
+          consecutiveFailures: 0,
+          lastError: null,
+          lastSuccessSec: 1_760_000_060,
+          rejected: {},
+        };
         await store.saveFeedHealth(h2);
         expect(await store.feedHealth(SYS)).toEqual(h2);
       });
 
       it('upserts station information', async () => {
-        const a = { stationId: '16107', code: '16107', name: 'Benjamin Godard', lat: 48.865983, lon: 2.275725, capacity: 35 };
+        const a = {
+          stationId: '16107',
+          code: '16107',
+          name: 'Benjamin Godard',
+          lat: 48.865983,
+          lon: 2.275725,
+          capacity: 35,
+        };
         const b = { stationId: '2', code: '2', name: 'Deux', lat: -33.5, lon: 151.25, capacity: null };
         await store.saveStationInfo(SYS, [a, b]);
         const a2 = { ...a, name: 'Benjamin Godard - Victor Hugo', capacity: 36 };
@@ -454,15 +708,26 @@ export function describeStoreContract(
         // Events at t = 1000 … 1900 (offsets 1 … 10).
         await store.log.append(Array.from({ length: 10 }, (_, i) => rented('a', 1000 + i * 100)));
         await store.log.commitOffset('activity', 8);
-        await store.commitDetection('detector:velib:seed', 9, [change({ stationId: 'a', timeSec: 1000, offset: 1 })], { s: 1 });
-        await store.commitDetection('detector:velib:seed', 9, [change({ stationId: 'a', timeSec: 2000, offset: 9 })]);
+        await store.commitDetection(
+          'detector:velib:seed',
+          9,
+          [change({ stationId: 'a', timeSec: 1000, offset: 1 })],
+          { s: 1 },
+        );
+        await store.commitDetection('detector:velib:seed', 9, [
+          change({ stationId: 'a', timeSec: 2000, offset: 9 }),
+        ]);
         await store.commitDetection('detector:velib:seed', 4, [], { s: 2 }); // checkpoint at 4 → restarts need events > 4
         await store.commitDetection('detector:velib:seed', 9, []);
         await store.commitActivity(SYS, 'activity', 8, [
           { stationId: 'a', day: 100, slot: 1, rented: 1, returned: 0 },
           { stationId: 'a', day: 101, slot: 1, rented: 1, returned: 0 },
         ]);
-        const n = await store.prune({ eventsBeforeSec: 1800, stateChangesBeforeSec: 1500, activityBeforeDay: 101 });
+        const n = await store.prune({
+          eventsBeforeSec: 1800,
+          stateChangesBeforeSec: 1500,
+          activityBeforeDay: 101,
+        });
         // Events 1..4 are old and behind every consumer (the checkpoint at 4 bounds it); 5..8 old but needed.
         expect((await store.log.read(0, 100)).map((e) => e.offset)).toEqual([5, 6, 7, 8, 9, 10]);
         expect((await store.listStateChanges({ limit: 10 })).map((c) => c.timeSec)).toEqual([2000]);

@@ -21,7 +21,10 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 /** Start the writer, wait until it has committed a few documents, let it run a random while, kill -9. */
 function runAndKill(file: string, runMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', writer, file], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', writer, file], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     let killed = false;
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -4,7 +4,12 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStore, openStore, StoreOpenError, type Store } from '../../src/storage/index.js';
-import { applyMigrations, LATEST_VERSION, MIGRATIONS, schemaVersion } from '../../src/storage/sqlite/index.js';
+import {
+  applyMigrations,
+  LATEST_VERSION,
+  MIGRATIONS,
+  schemaVersion,
+} from '../../src/storage/sqlite/index.js';
 import { describeStoreContract, everyKind, rented, status } from './contract.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'dockwatch-sqlite-'));
@@ -51,6 +56,67 @@ describe('SQLite store', () => {
     await store.close();
   });
 
+  it('a second connection sees what the first writes (diff state, dictionary, log)', async () => {
+    const file = freshPath();
+    const writer = await openStore(file);
+    const reader = await openStore(file);
+    for (let d = 0; d < 70; d++) {
+      // 70 > one image: the reader folds an image and deltas written by the other connection.
+      const id = `s${d % 9}`;
+      await writer.commitDiff('velib', [rented(id, 1000 + d * 60)], {
+        lastDocumentSec: 1000 + d * 60,
+        changed: [status(id, d)],
+        removed: [],
+        capacities: new Map([[id, d]]),
+      });
+      if (d % 10 === 0 || d === 69) {
+        expect(await reader.loadDiffState('velib')).toEqual(await writer.loadDiffState('velib'));
+        expect(await reader.log.read(0, 1000)).toEqual(await writer.log.read(0, 1000));
+      }
+    }
+    await reader.close();
+    await writer.close();
+    const again = await openStore(file);
+    expect((await again.loadDiffState('velib')).stations.get('s6')).toEqual(status('s6', 69));
+    await again.close();
+  });
+
+  it('batch is one transaction: when fn throws, none of its commits stay', async () => {
+    const store = await openStore(freshPath());
+    await store.commitDiff('velib', [rented('1', 900)], {
+      lastDocumentSec: 900,
+      changed: [status('1', 9)],
+      removed: [],
+      capacities: new Map([['1', 5]]),
+    });
+    const before = await store.loadDiffState('velib');
+    await expect(
+      store.batch(async () => {
+        await store.commitDiff('velib', [rented('new-station', 1000)], {
+          lastDocumentSec: 1000,
+          changed: [status('new-station', 1), status('1', 2)],
+          removed: [],
+          capacities: new Map([['1', 7]]),
+        });
+        await store.log.commitOffset('activity', 2);
+        throw new Error('crash in the middle of a batch');
+      }),
+    ).rejects.toThrow('crash in the middle');
+    expect(await store.log.lastOffset()).toBe(1);
+    expect(await store.log.consumerOffset('activity')).toBe(0);
+    expect(await store.loadDiffState('velib')).toEqual(before);
+    // The dictionary forgot the rolled-back station: it is a new one again, and offsets go on gapless.
+    const out = await store.commitDiff('velib', [rented('new-station', 1000)], {
+      lastDocumentSec: 1000,
+      changed: [],
+      removed: [],
+      capacities: new Map(),
+    });
+    expect(out.map((e) => e.offset)).toEqual([2]);
+    expect((await store.log.read(1, 10))[0]).toMatchObject({ stationId: 'new-station', offset: 2 });
+    await store.close();
+  });
+
   it('upgrades a database at version 1 to the latest, keeping its events', async () => {
     const file = freshPath();
     const store0 = openSqliteStore({ path: file });
@@ -77,12 +143,19 @@ describe('SQLite store', () => {
         type: 'rented',
         bikeType: 'mechanical',
         count: 2,
-        after: { bikes: { mechanical: 3, electric: 1, other: 0 }, docksAvailable: 10, bikesDisabled: 0, docksDisabled: 0 },
+        after: {
+          bikes: { mechanical: 3, electric: 1, other: 0 },
+          docksAvailable: 10,
+          bikesDisabled: 0,
+          docksDisabled: 0,
+        },
         offset: 1,
       },
     ]);
     // The tables of migration 2 now work.
-    await store.commitActivity('velib', 'activity', 1, [{ stationId: '16107', day: 1, slot: 2, rented: 2, returned: 0 }]);
+    await store.commitActivity('velib', 'activity', 1, [
+      { stationId: '16107', day: 1, slot: 2, rented: 2, returned: 0 },
+    ]);
     await store.migrate();
     await store.close();
     const check = new Database(file, { readonly: true });
@@ -97,7 +170,10 @@ describe('SQLite store', () => {
     const file = freshPath();
     mkdirSync(path.dirname(file), { recursive: true });
     const db = new Database(file);
-    const extra = [...MIGRATIONS, { version: MIGRATIONS.length + 1, name: 'test_extra', sql: 'CREATE TABLE extra (x INTEGER) STRICT;' }];
+    const extra = [
+      ...MIGRATIONS,
+      { version: MIGRATIONS.length + 1, name: 'test_extra', sql: 'CREATE TABLE extra (x INTEGER) STRICT;' },
+    ];
     expect(applyMigrations(db)).toEqual(MIGRATIONS.map((m) => m.version));
     expect(applyMigrations(db, extra)).toEqual([extra.length]);
     expect(applyMigrations(db, extra)).toEqual([]);
@@ -109,7 +185,10 @@ describe('SQLite store', () => {
 
   it('names the file when it is not a SQLite database', async () => {
     const file = path.join(root, 'corrupt.sqlite');
-    writeFileSync(file, 'this is not a database, just some text that is long enough to have a header……'.repeat(20));
+    writeFileSync(
+      file,
+      'this is not a database, just some text that is long enough to have a header……'.repeat(20),
+    );
     let caught: unknown;
     try {
       openSqliteStore({ path: file });
@@ -123,7 +202,9 @@ describe('SQLite store', () => {
   });
 
   it('openStore picks the adapter by URL', async () => {
-    await expect(openStore('postgres://dockwatch@127.0.0.1/dockwatch')).rejects.toThrow(/PostgreSQL storage is not available yet/);
+    await expect(openStore('postgres://dockwatch@127.0.0.1/dockwatch')).rejects.toThrow(
+      /PostgreSQL storage is not available yet/,
+    );
     await expect(openStore('postgresql://127.0.0.1/x')).rejects.toThrow(/not available yet/);
     await expect(openStore('dynamodb://table')).rejects.toThrow(/unsupported store URL/);
     await expect(openStore('')).rejects.toThrow(/empty/);

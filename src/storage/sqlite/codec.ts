@@ -49,7 +49,8 @@ function bad(e: FeedEvent, what: string): never {
 }
 
 function int(e: FeedEvent, v: unknown, what: string): number {
-  if (!Number.isInteger(v) || Math.abs(v as number) > MAX_ABS) bad(e, `${what} must be an integer, got ${String(v)}`);
+  if (!Number.isInteger(v) || Math.abs(v as number) > MAX_ABS)
+    bad(e, `${what} must be an integer, got ${String(v)}`);
   return v as number;
 }
 
@@ -113,7 +114,11 @@ export function encodeEvent(e: FeedEvent, kind: number, stationId: number, w: By
     case 'station_added': {
       const f = e.flags;
       if (f === undefined || f === null) bad(e, 'flags are missing');
-      w.uint(bit(e, f.installed, 'flags.installed') + 2 * bit(e, f.renting, 'flags.renting') + 4 * bit(e, f.returning, 'flags.returning'));
+      w.uint(
+        bit(e, f.installed, 'flags.installed') +
+          2 * bit(e, f.renting, 'flags.renting') +
+          4 * bit(e, f.returning, 'flags.returning'),
+      );
       w.nullableString(e.info === null ? null : JSON.stringify(e.info));
       writeAfter(e, e.after, w);
       return;
@@ -137,7 +142,12 @@ function readAfter(r: ByteReader): CountsAfter {
   const mechanical = r.int();
   const electric = r.int();
   const other = r.int();
-  return { bikes: { mechanical, electric, other }, docksAvailable: r.int(), bikesDisabled: r.int(), docksDisabled: r.int() };
+  return {
+    bikes: { mechanical, electric, other },
+    docksAvailable: r.int(),
+    bikesDisabled: r.int(),
+    docksDisabled: r.int(),
+  };
 }
 
 /** Set by decodeEvent: the dictionary key of the event just read (station id × 64 + kind). */
@@ -161,14 +171,33 @@ export function decodeEvent(
     case 'rented':
     case 'returned': {
       const count = r.int();
-      return { system, timeSec, stationId, type, bikeType: BIKE_BY_CODE[sub]!, count, after: readAfter(r), offset };
+      return {
+        system,
+        timeSec,
+        stationId,
+        type,
+        bikeType: BIKE_BY_CODE[sub]!,
+        count,
+        after: readAfter(r),
+        offset,
+      };
     }
     case 'availability_changed':
       return { system, timeSec, stationId, type, after: readAfter(r), offset };
     case 'status_changed': {
       const bits = r.uint();
       const flag = FLAG_BY_CODE[sub]!;
-      return { system, timeSec, stationId, type, flag, from: (bits & 1) !== 0, to: (bits & 2) !== 0, after: readAfter(r), offset };
+      return {
+        system,
+        timeSec,
+        stationId,
+        type,
+        flag,
+        from: (bits & 1) !== 0,
+        to: (bits & 2) !== 0,
+        after: readAfter(r),
+        offset,
+      };
     }
     case 'snapshot': {
       const stations = r.int();
@@ -192,7 +221,9 @@ export function decodeEvent(
     case 'feed_resumed':
       return { system, timeSec, type, gapSec: r.int(), offset };
     default:
-      throw new Error(`event at offset ${offset} has an unknown kind ${kind}: database written by a newer dockwatch?`);
+      throw new Error(
+        `event at offset ${offset} has an unknown kind ${kind}: database written by a newer dockwatch?`,
+      );
   }
 }
 
@@ -206,15 +237,43 @@ export function withOffset(e: FeedEvent, offset: number): LoggedEvent {
   switch (e.type) {
     case 'rented':
     case 'returned':
-      return { system, timeSec, stationId: e.stationId, type: e.type, bikeType: e.bikeType, count: e.count, after: e.after, offset };
+      return {
+        system,
+        timeSec,
+        stationId: e.stationId,
+        type: e.type,
+        bikeType: e.bikeType,
+        count: e.count,
+        after: e.after,
+        offset,
+      };
     case 'availability_changed':
       return { system, timeSec, stationId: e.stationId, type: e.type, after: e.after, offset };
     case 'status_changed':
-      return { system, timeSec, stationId: e.stationId, type: e.type, flag: e.flag, from: e.from, to: e.to, after: e.after, offset };
+      return {
+        system,
+        timeSec,
+        stationId: e.stationId,
+        type: e.type,
+        flag: e.flag,
+        from: e.from,
+        to: e.to,
+        after: e.after,
+        offset,
+      };
     case 'snapshot':
       return { system, timeSec, type: e.type, stations: e.stations, intervalSec: e.intervalSec, offset };
     case 'station_added':
-      return { system, timeSec, stationId: e.stationId, type: e.type, flags: e.flags, info: e.info, after: e.after, offset };
+      return {
+        system,
+        timeSec,
+        stationId: e.stationId,
+        type: e.type,
+        flags: e.flags,
+        info: e.info,
+        after: e.after,
+        offset,
+      };
     case 'station_removed':
       return { system, timeSec, type: e.type, stationId: e.stationId, offset };
     case 'capacity_changed':

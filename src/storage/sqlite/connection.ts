@@ -39,14 +39,20 @@ export function openDatabase(file: string): Database.Database {
     try {
       mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     } catch (err) {
-      throw new StoreOpenError(`cannot create the folder of the database ${file}: ${errorMessage(err)}`, file, { cause: err });
+      throw new StoreOpenError(
+        `cannot create the folder of the database ${file}: ${errorMessage(err)}`,
+        file,
+        { cause: err },
+      );
     }
   }
   let db: Database.Database;
   try {
     db = new Database(file);
   } catch (err) {
-    throw new StoreOpenError(`cannot open the SQLite database ${file}: ${errorMessage(err)}`, file, { cause: err });
+    throw new StoreOpenError(`cannot open the SQLite database ${file}: ${errorMessage(err)}`, file, {
+      cause: err,
+    });
   }
   try {
     // The first statements read the file header: a file that is not SQLite fails here, not later.
@@ -70,7 +76,9 @@ export function openDatabase(file: string): Database.Database {
         { cause: err },
       );
     }
-    throw new StoreOpenError(`cannot open the SQLite database ${file}: ${errorMessage(err)}`, file, { cause: err });
+    throw new StoreOpenError(`cannot open the SQLite database ${file}: ${errorMessage(err)}`, file, {
+      cause: err,
+    });
   }
   return db;
 }

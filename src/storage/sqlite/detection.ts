@@ -4,7 +4,19 @@ import type { DetectedStateRow, StateChangeQuery, StoredStateChange } from '../t
 import type { SqliteContext } from './context.js';
 import { checkOffset } from './event-log.js';
 
-type ChangeRow = [number, number, number, number, string, string, string, number, string, string | null, number];
+type ChangeRow = [
+  number,
+  number,
+  number,
+  number,
+  string,
+  string,
+  string,
+  number,
+  string,
+  string | null,
+  number,
+];
 
 const CHANGE_COLUMNS =
   'id, system_id, station_id, time_sec, from_state, to_state, detector, confidence, reason, evidence, log_offset';
@@ -26,13 +38,17 @@ export class DetectionStore {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (system_id, station_id, detector, log_offset, to_state) DO NOTHING`,
     );
-    this.upsertCheckpoint = db.prepare('INSERT OR REPLACE INTO checkpoints (consumer, log_offset, state) VALUES (?, ?, ?)');
+    this.upsertCheckpoint = db.prepare(
+      'INSERT OR REPLACE INTO checkpoints (consumer, log_offset, state) VALUES (?, ?, ?)',
+    );
     this.selectCheckpoint = db.prepare('SELECT log_offset, state FROM checkpoints WHERE consumer = ?').raw();
     this.upsertDetected = db.prepare(
       'INSERT OR REPLACE INTO detected_states (system_id, station_id, state, since_sec, confidence, detector) VALUES (?, ?, ?, ?, ?, ?)',
     );
     this.selectDetected = db
-      .prepare('SELECT station_id, state, since_sec, confidence, detector FROM detected_states WHERE system_id = ?')
+      .prepare(
+        'SELECT station_id, state, since_sec, confidence, detector FROM detected_states WHERE system_id = ?',
+      )
       .raw();
   }
 
@@ -100,7 +116,8 @@ export class DetectionStore {
    * sinceSec <= timeSec < untilSec.
    */
   listChanges(q: StateChangeQuery): StoredStateChange[] {
-    if (!Number.isSafeInteger(q.limit) || q.limit < 0) throw new RangeError(`limit must be an integer >= 0, got ${q.limit}`);
+    if (!Number.isSafeInteger(q.limit) || q.limit < 0)
+      throw new RangeError(`limit must be an integer >= 0, got ${q.limit}`);
     const dict = this.ctx.dict;
     const where: string[] = [];
     const params: (number | string)[] = [];

@@ -20,7 +20,9 @@ export class Dictionary {
   private readonly selectStation: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
-    this.insertSystem = db.prepare('INSERT INTO systems (key) VALUES (?) ON CONFLICT (key) DO UPDATE SET key = key RETURNING id');
+    this.insertSystem = db.prepare(
+      'INSERT INTO systems (key) VALUES (?) ON CONFLICT (key) DO UPDATE SET key = key RETURNING id',
+    );
     this.insertStation = db.prepare(
       'INSERT INTO stations (system_id, key) VALUES (?, ?) ON CONFLICT (system_id, key) DO UPDATE SET key = key RETURNING id',
     );
@@ -34,11 +36,15 @@ export class Dictionary {
     this.systemKeys = [];
     this.stationIds = new Map();
     this.stationKeys = [];
-    for (const [id, key] of this.db.prepare('SELECT id, key FROM systems').raw().iterate() as Iterable<[number, string]>) {
+    for (const [id, key] of this.db.prepare('SELECT id, key FROM systems').raw().iterate() as Iterable<
+      [number, string]
+    >) {
       this.systemIds.set(key, id);
       this.systemKeys[id] = key;
     }
-    const rows = this.db.prepare('SELECT id, system_id, key FROM stations').raw().iterate() as Iterable<[number, number, string]>;
+    const rows = this.db.prepare('SELECT id, system_id, key FROM stations').raw().iterate() as Iterable<
+      [number, number, string]
+    >;
     for (const [id, systemId, key] of rows) this.stationsOf(systemId).set(key, id);
     for (const [, byKey] of this.stationIds) for (const [key, id] of byKey) this.stationKeys[id] = key;
   }
@@ -64,7 +70,8 @@ export class Dictionary {
   systemId(key: string): number {
     let id = this.systemIds.get(key);
     if (id === undefined) {
-      if (typeof key !== 'string' || key === '') throw new Error(`system id must be a non-empty string, got ${String(key)}`);
+      if (typeof key !== 'string' || key === '')
+        throw new Error(`system id must be a non-empty string, got ${String(key)}`);
       id = (this.insertSystem.get(key) as { id: number }).id;
       this.systemIds.set(key, id);
       this.systemKeys[id] = key;
@@ -85,7 +92,8 @@ export class Dictionary {
     const byKey = this.stationsOf(systemId);
     let id = byKey.get(key);
     if (id === undefined) {
-      if (typeof key !== 'string' || key === '') throw new Error(`station id must be a non-empty string, got ${String(key)}`);
+      if (typeof key !== 'string' || key === '')
+        throw new Error(`station id must be a non-empty string, got ${String(key)}`);
       id = (this.insertStation.get(systemId, key) as { id: number }).id;
       byKey.set(key, id);
       this.stationKeys[id] = key;

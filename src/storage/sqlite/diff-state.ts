@@ -46,10 +46,18 @@ export class DiffStateStore {
 
   constructor(private readonly ctx: SqliteContext) {
     const db = ctx.db;
-    this.selectImage = db.prepare('SELECT base_delta_id, last_document_sec, image FROM diff_state WHERE system_id = ?').raw();
-    this.selectDeltas = db.prepare('SELECT id, last_document_sec, delta FROM diff_deltas WHERE system_id = ? AND id > ? ORDER BY id').raw();
+    this.selectImage = db
+      .prepare('SELECT base_delta_id, last_document_sec, image FROM diff_state WHERE system_id = ?')
+      .raw();
+    this.selectDeltas = db
+      .prepare(
+        'SELECT id, last_document_sec, delta FROM diff_deltas WHERE system_id = ? AND id > ? ORDER BY id',
+      )
+      .raw();
     this.selectLastDelta = db.prepare('SELECT max(id) FROM diff_deltas WHERE system_id = ?').pluck();
-    this.insertDelta = db.prepare('INSERT INTO diff_deltas (system_id, last_document_sec, delta) VALUES (?, ?, ?)');
+    this.insertDelta = db.prepare(
+      'INSERT INTO diff_deltas (system_id, last_document_sec, delta) VALUES (?, ?, ?)',
+    );
     this.upsertImage = db.prepare(
       'INSERT OR REPLACE INTO diff_state (system_id, base_delta_id, last_document_sec, image) VALUES (?, ?, ?, ?)',
     );
@@ -62,7 +70,13 @@ export class DiffStateStore {
 
   private loadMirror(systemId: number): Mirror {
     const dict = this.ctx.dict;
-    const m: Mirror = { stations: new Map(), capacities: new Map(), lastDocumentSec: null, lastDeltaId: 0, deltasSinceImage: 0 };
+    const m: Mirror = {
+      stations: new Map(),
+      capacities: new Map(),
+      lastDocumentSec: null,
+      lastDeltaId: 0,
+      deltasSinceImage: 0,
+    };
     const image = this.selectImage.get(systemId) as [number, number | null, Uint8Array] | undefined;
     let base = 0;
     if (image !== undefined) {
@@ -71,7 +85,11 @@ export class DiffStateStore {
       m.lastDocumentSec = image[1];
       applyPacked(image[2], m, dict);
     }
-    for (const [id, lastDocumentSec, delta] of this.selectDeltas.all(systemId, base) as [number, number, Uint8Array][]) {
+    for (const [id, lastDocumentSec, delta] of this.selectDeltas.all(systemId, base) as [
+      number,
+      number,
+      Uint8Array,
+    ][]) {
       applyPacked(delta, m, dict);
       m.lastDocumentSec = lastDocumentSec;
       m.lastDeltaId = id;
@@ -99,7 +117,7 @@ export class DiffStateStore {
     w.reset();
     w.uint(update.changed.length);
     for (const s of update.changed) writeStatus(w, dict.stationId(systemId, s.stationId), s);
-    const removed = update.removed.filter((key) => m.stations.has(key) || m.capacities.has(key));
+    const removed = update.removed;
     w.uint(removed.length);
     for (const key of removed) w.uint(dict.stationId(systemId, key));
     // Capacities that differ from what is stored (normally none: the map is the whole state).
@@ -109,7 +127,8 @@ export class DiffStateStore {
     update.capacities.forEach((capacity, key) => {
       const old = known.get(key);
       if (old === capacity && (old !== undefined || known.has(key))) return;
-      if (capacity !== null && !Number.isInteger(capacity)) throw new Error(`capacity of station ${key} must be an integer or null`);
+      if (capacity !== null && !Number.isInteger(capacity))
+        throw new Error(`capacity of station ${key} must be an integer or null`);
       (capacityChanges ??= []).push([key, capacity]);
     });
     const changes = capacityChanges as [string, number | null][] | null;

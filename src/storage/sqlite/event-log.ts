@@ -6,7 +6,8 @@ import { decodeEvent, decoded, encodeEvent, InvalidEventError, kindOf, withOffse
 import { settle, type SqliteContext } from './context.js';
 
 export function checkOffset(offset: number, what = 'offset'): void {
-  if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`${what} must be an integer >= 0, got ${offset}`);
+  if (!Number.isSafeInteger(offset) || offset < 0)
+    throw new RangeError(`${what} must be an integer >= 0, got ${offset}`);
 }
 
 type BatchRow = [number, number, number, number, Uint8Array];
@@ -35,9 +36,15 @@ export class SqliteEventLog implements EventLog {
     this.insertBatch = db.prepare(
       'INSERT INTO event_batches (first_offset, event_count, system_id, time_sec, events) VALUES (?, ?, ?, ?, ?)',
     );
-    this.selectNext = db.prepare('SELECT first_offset + event_count FROM event_batches ORDER BY first_offset DESC LIMIT 1').pluck();
-    this.selectAt = db.prepare('SELECT events FROM event_batches WHERE system_id = ? AND time_sec = ?').pluck();
-    this.selectStart = db.prepare('SELECT max(first_offset) FROM event_batches WHERE first_offset <= ?').pluck();
+    this.selectNext = db
+      .prepare('SELECT first_offset + event_count FROM event_batches ORDER BY first_offset DESC LIMIT 1')
+      .pluck();
+    this.selectAt = db
+      .prepare('SELECT events FROM event_batches WHERE system_id = ? AND time_sec = ?')
+      .pluck();
+    this.selectStart = db
+      .prepare('SELECT max(first_offset) FROM event_batches WHERE first_offset <= ?')
+      .pluck();
     this.selectFrom = db
       .prepare(
         `SELECT first_offset, event_count, system_id, time_sec, events FROM event_batches
@@ -85,7 +92,9 @@ export class SqliteEventLog implements EventLog {
       const system = head.system;
       const timeSec = head.timeSec;
       if (!Number.isSafeInteger(timeSec)) {
-        throw new InvalidEventError(`invalid ${String(head.type)} event: timeSec must be an integer, got ${String(timeSec)}`);
+        throw new InvalidEventError(
+          `invalid ${String(head.type)} event: timeSec must be an integer, got ${String(timeSec)}`,
+        );
       }
       const systemId = dict.systemId(system);
       const runKey = `${systemId}:${timeSec}`;
@@ -119,7 +128,8 @@ export class SqliteEventLog implements EventLog {
 
   readSync(afterOffset: number, limit: number): LoggedEvent[] {
     checkOffset(afterOffset, 'afterOffset');
-    if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`limit must be an integer >= 0, got ${limit}`);
+    if (!Number.isSafeInteger(limit) || limit < 0)
+      throw new RangeError(`limit must be an integer >= 0, got ${limit}`);
     const out: LoggedEvent[] = [];
     if (limit === 0) return out;
     const dict = this.ctx.dict;
@@ -157,7 +167,8 @@ export class SqliteEventLog implements EventLog {
 
   /** Move a consumer's offset inside the caller's write transaction. */
   setOffsetInTx(consumer: string, offset: number): void {
-    if (typeof consumer !== 'string' || consumer === '') throw new Error(`consumer must be a non-empty string, got ${String(consumer)}`);
+    if (typeof consumer !== 'string' || consumer === '')
+      throw new Error(`consumer must be a non-empty string, got ${String(consumer)}`);
     checkOffset(offset);
     this.upsertConsumer.run(consumer, offset);
   }

@@ -24,7 +24,9 @@ const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
 
 /** Highest applied version, 0 for a new database. */
 export function schemaVersion(db: Database.Database): number {
-  const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
+  const table = db
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+    .get();
   if (table === undefined) return 0;
   const row = db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null };
   return row.v ?? 0;
@@ -41,7 +43,10 @@ export function applyMigrations(
   targetVersion = Number.POSITIVE_INFINITY,
 ): number[] {
   for (let i = 0; i < migrations.length; i++) {
-    if (migrations[i]!.version !== i + 1) throw new Error(`migrations must be numbered 1, 2, 3…: found ${migrations[i]!.version} at position ${i + 1}`);
+    if (migrations[i]!.version !== i + 1)
+      throw new Error(
+        `migrations must be numbered 1, 2, 3…: found ${migrations[i]!.version} at position ${i + 1}`,
+      );
   }
   db.exec(CREATE_TABLE);
   const latest = migrations.length;

@@ -44,7 +44,8 @@ export function copyStatus(s: StationStatus): StationStatus {
 export function writeStatus(w: ByteWriter, stationDictId: number, s: StationStatus): void {
   const id = s.stationId;
   w.uint(stationDictId);
-  if (s.code !== null && typeof s.code !== 'string') throw new Error(`invalid status of station ${id}: code must be a string or null`);
+  if (s.code !== null && typeof s.code !== 'string')
+    throw new Error(`invalid status of station ${id}: code must be a string or null`);
   w.nullableString(s.code);
   w.int(int(s.bikes.mechanical, 'bikes.mechanical', id));
   w.int(int(s.bikes.electric, 'bikes.electric', id));

@@ -60,7 +60,9 @@ export class SqliteStore implements Store {
     if (this.closed) throw new Error(`store ${this.file} is closed`);
     const version = schemaVersion(this.db);
     if (version !== LATEST_VERSION) {
-      throw new Error(`database ${this.file} is at schema version ${version}, expected ${LATEST_VERSION}: call store.migrate() first`);
+      throw new Error(
+        `database ${this.file} is at schema version ${version}, expected ${LATEST_VERSION}: call store.migrate() first`,
+      );
     }
     const db = this.db;
     const ctx = new SqliteContext(db);
@@ -73,7 +75,9 @@ export class SqliteStore implements Store {
         `INSERT INTO systems (key, name, feed_url, timezone) VALUES (?, ?, ?, ?)
          ON CONFLICT (key) DO UPDATE SET name = excluded.name, feed_url = excluded.feed_url, timezone = excluded.timezone`,
       ),
-      selectSystems: db.prepare('SELECT key, name, feed_url, timezone FROM systems WHERE name IS NOT NULL ORDER BY key').raw(),
+      selectSystems: db
+        .prepare('SELECT key, name, feed_url, timezone FROM systems WHERE name IS NOT NULL ORDER BY key')
+        .raw(),
       upsertHealth: db.prepare(
         `INSERT OR REPLACE INTO feed_health (system_id, last_document_sec, last_poll_sec, last_success_sec, stale,
            consecutive_failures, last_error, rejected) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -87,14 +91,18 @@ export class SqliteStore implements Store {
       upsertInfo: db.prepare(
         'INSERT OR REPLACE INTO station_info (system_id, station_id, code, name, lat, lon, capacity) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
-      selectInfo: db.prepare('SELECT station_id, code, name, lat, lon, capacity FROM station_info WHERE system_id = ?').raw(),
+      selectInfo: db
+        .prepare('SELECT station_id, code, name, lat, lon, capacity FROM station_info WHERE system_id = ?')
+        .raw(),
       addActivity: db.prepare(
         `INSERT INTO activity (system_id, day, slot, station_id, rented, returned) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (system_id, day, slot, station_id)
          DO UPDATE SET rented = rented + excluded.rented, returned = returned + excluded.returned`,
       ),
       selectActivity: db
-        .prepare('SELECT station_id, day, slot, rented, returned FROM activity WHERE system_id = ? AND day BETWEEN ? AND ?')
+        .prepare(
+          'SELECT station_id, day, slot, rented, returned FROM activity WHERE system_id = ? AND day BETWEEN ? AND ?',
+        )
         .raw(),
       // One station: the key is (system, day, slot, station), so walk the (day, slot) pairs of the range
       // and look each up (~4,000 point lookups for four weeks) instead of scanning every station's rows.
@@ -131,7 +139,8 @@ export class SqliteStore implements Store {
     return settle(() => {
       if (this.closed) throw new Error(`store ${this.file} is closed`);
       const applied = applyMigrations(this.db);
-      if (applied.length > 0) this.logger?.info({ file: this.file, applied, version: LATEST_VERSION }, 'database migrated');
+      if (applied.length > 0)
+        this.logger?.info({ file: this.file, applied, version: LATEST_VERSION }, 'database migrated');
     });
   }
 
@@ -157,12 +166,14 @@ export class SqliteStore implements Store {
 
   listSystems(): Promise<SystemRecord[]> {
     return settle(() =>
-      (this.parts().selectSystems.all() as [string, string, string, string][]).map(([id, name, feedUrl, timezone]) => ({
-        id,
-        name,
-        feedUrl,
-        timezone,
-      })),
+      (this.parts().selectSystems.all() as [string, string, string, string][]).map(
+        ([id, name, feedUrl, timezone]) => ({
+          id,
+          name,
+          feedUrl,
+          timezone,
+        }),
+      ),
     );
   }
 
@@ -263,7 +274,14 @@ export class SqliteStore implements Store {
       p.ctx.write(() => {
         const systemId = p.ctx.dict.systemId(system);
         for (const c of increments) {
-          p.addActivity.run(systemId, c.day, c.slot, p.ctx.dict.stationId(systemId, c.stationId), c.rented, c.returned);
+          p.addActivity.run(
+            systemId,
+            c.day,
+            c.slot,
+            p.ctx.dict.stationId(systemId, c.stationId),
+            c.rented,
+            c.returned,
+          );
         }
         p.log.setOffsetInTx(consumer, offset);
       });
@@ -292,7 +310,13 @@ export class SqliteStore implements Store {
           toDay: Math.min(toDay ?? maxDay, maxDay),
         }) as typeof rows;
       }
-      return rows.map((r) => ({ stationId: dict.stationKey(r[0]), day: r[1], slot: r[2], rented: r[3], returned: r[4] }));
+      return rows.map((r) => ({
+        stationId: dict.stationKey(r[0]),
+        day: r[1],
+        slot: r[2],
+        rented: r[3],
+        returned: r[4],
+      }));
     });
   }
 
@@ -301,7 +325,12 @@ export class SqliteStore implements Store {
   }
 
   /** Moves the consumer's offset to `offset` too: its progress, for lag and for prune. */
-  commitDetection(consumer: string, offset: number, changes: StateChange[], checkpoint?: unknown): Promise<void> {
+  commitDetection(
+    consumer: string,
+    offset: number,
+    changes: StateChange[],
+    checkpoint?: unknown,
+  ): Promise<void> {
     return settle(() => {
       const p = this.parts();
       p.ctx.write(() => {
@@ -330,23 +359,34 @@ export class SqliteStore implements Store {
    * it still needs the events after it). Events go by whole batches (a document's events), and the
    * newest batch always stays, so offsets never restart.
    */
-  prune(opts: { eventsBeforeSec: number; stateChangesBeforeSec: number; activityBeforeDay: number }): Promise<number> {
+  prune(opts: {
+    eventsBeforeSec: number;
+    stateChangesBeforeSec: number;
+    activityBeforeDay: number;
+  }): Promise<number> {
     return settle(() => {
       const p = this.parts();
       const db = this.db;
       const deleted = p.ctx.write(() => {
         const last = p.log.nextOffsetSync() - 1;
         const consumers = db
-          .prepare('SELECT min(o) FROM (SELECT log_offset AS o FROM consumer_offsets UNION ALL SELECT log_offset FROM checkpoints)')
+          .prepare(
+            'SELECT min(o) FROM (SELECT log_offset AS o FROM consumer_offsets UNION ALL SELECT log_offset FROM checkpoints)',
+          )
           .pluck()
           .get() as number | null;
         const bound = Math.min(consumers ?? last, last);
         // Whole batches only, never the newest one (offsets continue from it).
         const where = `time_sec < ? AND first_offset + event_count - 1 <= ?
           AND first_offset < (SELECT max(first_offset) FROM event_batches)`;
-        const events = db.prepare(`SELECT coalesce(sum(event_count), 0) FROM event_batches WHERE ${where}`).pluck().get(opts.eventsBeforeSec, bound) as number;
+        const events = db
+          .prepare(`SELECT coalesce(sum(event_count), 0) FROM event_batches WHERE ${where}`)
+          .pluck()
+          .get(opts.eventsBeforeSec, bound) as number;
         db.prepare(`DELETE FROM event_batches WHERE ${where}`).run(opts.eventsBeforeSec, bound);
-        const changes = db.prepare('DELETE FROM state_changes WHERE time_sec < ?').run(opts.stateChangesBeforeSec).changes;
+        const changes = db
+          .prepare('DELETE FROM state_changes WHERE time_sec < ?')
+          .run(opts.stateChangesBeforeSec).changes;
         // Per system: the activity key leads with (system, day), so each delete is a range, not a scan.
         const deleteActivity = db.prepare('DELETE FROM activity WHERE system_id = ? AND day < ?');
         let activity = 0;

@@ -1,0 +1,196 @@
+/**
+ * The scale-out roles: `dockwatch collect`, `dockwatch process`, `dockwatch serve`. Thin, over
+ * src/service and src/broker; main.ts wires them into commander. Options are commander's
+ * camelCase strings; each falls back to a DOCKWATCH_* variable.
+ */
+import { createApiServer, createLiveBus } from '../api/index.js';
+import { connectNats, DEFAULT_EVENTS_STREAM, openJetStreamLog, type JetStreamLog } from '../broker/index.js';
+import { loadConfig, type Config } from '../config/index.js';
+import { loadSystemsFile } from '../config/systems-file.js';
+import { createLogger, type Logger } from '../log/index.js';
+import { enableDefaultMetrics } from '../metrics/index.js';
+import { CollectService } from '../service/collect-service.js';
+import { ProcessService } from '../service/process-service.js';
+import { openStore, type Store } from '../storage/index.js';
+import { onShutdown, webRoot } from './watch.js';
+
+export type RoleOptions = Record<string, string | undefined>;
+
+/** What a started role gives back: tests stop it in-process; the CLI stops it on SIGTERM. */
+export interface RunningRole {
+  stop(): Promise<void>;
+}
+
+function env(name: string): string | undefined {
+  const v = process.env[name];
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function baseConfig(opts: RoleOptions): Config {
+  return loadConfig({
+    database: opts['database'] ?? (env('DOCKWATCH_DATABASE') === undefined ? env('DOCKWATCH_DATABASE_URL') : undefined),
+    detector: opts['detector'],
+    minHistoryDays: opts['minHistoryDays'],
+    logLevel: opts['logLevel'],
+    host: opts['host'],
+    port: opts['port'],
+    tileUrl: opts['tileUrl'],
+    language: opts['language'],
+    systemId: opts['system'],
+  });
+}
+
+function natsOptions(opts: RoleOptions): { url: string; stream: string } {
+  return {
+    url: opts['natsUrl'] ?? env('DOCKWATCH_NATS_URL') ?? 'nats://127.0.0.1:4222',
+    stream: opts['stream'] ?? env('DOCKWATCH_NATS_STREAM') ?? DEFAULT_EVENTS_STREAM,
+  };
+}
+
+function positive(value: string | undefined, what: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${what} must be a number > 0, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/**
+ * Opens the JetStream log, retrying while NATS is down (a supervisor starting everything at once
+ * must not see the collector die because NATS was a second late).
+ */
+async function openLogPatiently(opts: RoleOptions, logger: Logger): Promise<JetStreamLog> {
+  const { url, stream } = natsOptions(opts);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const connection = await connectNats({ url, name: `dockwatch-${opts['role'] ?? 'role'}`, logger });
+      try {
+        return await openJetStreamLog({ connection, stream, logger });
+      } catch (err) {
+        await connection.close();
+        throw err;
+      }
+    } catch (err) {
+      if (attempt === 1 || attempt % 10 === 0) {
+        logger.warn({ err: err instanceof Error ? err.message : String(err), attempt }, `NATS JetStream at ${url} not ready: retrying`);
+      }
+      await new Promise((r) => setTimeout(r, Math.min(500 * attempt, 5_000)));
+    }
+  }
+}
+
+async function withStore<T>(config: Config, logger: Logger, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(config.database, { logger });
+  try {
+    return await fn(store);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+export async function startCollect(opts: RoleOptions): Promise<RunningRole> {
+  const config = baseConfig(opts);
+  const logger = createLogger({ level: config.logLevel });
+  const file = opts['systems'] ?? env('DOCKWATCH_SYSTEMS_FILE');
+  if (file === undefined) throw new Error('collect needs --systems FILE (or DOCKWATCH_SYSTEMS_FILE): the systems to watch');
+  const systems = loadSystemsFile(file);
+  return withStore(config, logger, async (store) => {
+    const log = await openLogPatiently({ ...opts, role: 'collect' }, logger);
+    const service = new CollectService({
+      store,
+      log,
+      systems,
+      logger,
+      maxBufferedDocuments: positive(opts['maxBufferedDocuments'], '--max-buffered-documents', 120),
+    });
+    await service.start();
+    return {
+      stop: async () => {
+        await service.stop();
+        await log.close();
+        await store.close();
+      },
+    };
+  });
+}
+
+export async function startProcess(opts: RoleOptions): Promise<RunningRole> {
+  const config = baseConfig(opts);
+  const logger = createLogger({ level: config.logLevel });
+  const only = opts['systems'] ?? undefined;
+  return withStore(config, logger, async (store) => {
+    const log = await openLogPatiently({ ...opts, role: 'process' }, logger);
+    const service = new ProcessService({
+      store,
+      log,
+      logger,
+      detector: config.detector,
+      minHistoryDays: config.minHistoryDays,
+      leaseTtlMs: positive(opts['leaseTtlSec'], '--lease-ttl-sec', 15) * 1000,
+      ...(opts['workerId'] ? { workerId: opts['workerId'] } : {}),
+      ...(opts['group'] ? { group: opts['group'] } : {}),
+      ...(opts['checkpointEvery'] ? { checkpointEverySnapshots: positive(opts['checkpointEvery'], '--checkpoint-every', 60) } : {}),
+      ...(only !== undefined ? { systems: loadSystemsFile(only).map((s) => s.id) } : {}),
+    });
+    await service.start();
+    return {
+      stop: async () => {
+        await service.stop();
+        await log.close();
+        await store.close();
+      },
+    };
+  });
+}
+
+/**
+ * `serve`: the API and web app over the Store, stateless (run N behind a load balancer). Serves
+ * `--system` (or the only / first registered system) until the API gains its system selector.
+ */
+export async function startServe(opts: RoleOptions): Promise<RunningRole & { url: string }> {
+  const config = baseConfig(opts);
+  const logger = createLogger({ level: config.logLevel });
+  return withStore(config, logger, async (store) => {
+    const systems = await store.listSystems();
+    const record = config.systemId ? systems.find((s) => s.id === config.systemId) : systems.sort((a, b) => a.id.localeCompare(b.id))[0];
+    if (record === undefined) {
+      throw new Error(
+        config.systemId
+          ? `system ${config.systemId} is not in the store: known ${systems.map((s) => s.id).join(', ') || 'none'}`
+          : 'no system in the store yet: start `dockwatch collect` first',
+      );
+    }
+    const root = webRoot();
+    const api = await createApiServer({
+      store,
+      systemId: record.id,
+      timezone: record.timezone,
+      pollIntervalSec: positive(opts['pollIntervalSec'], '--poll-interval-sec', 60),
+      live: createLiveBus(),
+      logger,
+      tileUrl: config.tileUrl,
+      language: config.language,
+      ...(root ? { webRoot: root } : {}),
+    });
+    const url = await api.listen({ host: config.host, port: config.port });
+    logger.info({ url, system: record.id }, `API and web app at ${url}`);
+    return {
+      url,
+      stop: async () => {
+        await api.close();
+        await store.close();
+      },
+    };
+  });
+}
+
+async function runRole(start: (o: RoleOptions) => Promise<RunningRole>, opts: RoleOptions): Promise<void> {
+  const logger = createLogger({ level: opts['logLevel'] ?? env('DOCKWATCH_LOG_LEVEL') ?? 'info' });
+  enableDefaultMetrics();
+  const role = await start(opts);
+  onShutdown(() => role.stop(), logger);
+}
+
+export const runCollect = (opts: RoleOptions): Promise<void> => runRole(startCollect, opts);
+export const runProcess = (opts: RoleOptions): Promise<void> => runRole(startProcess, opts);
+export const runServe = (opts: RoleOptions): Promise<void> => runRole(startServe, opts);

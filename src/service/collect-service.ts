@@ -1,0 +1,105 @@
+import { SnapshotLog, SystemCollector, type JetStreamLog } from '../broker/index.js';
+import type { SystemEntry } from '../config/systems-file.js';
+import { FeedWatcher } from '../feed/http/index.js';
+import type { SystemInformation } from '../feed/model.js';
+import type { Logger } from '../log/index.js';
+import { metrics } from '../metrics/index.js';
+import type { Store } from '../storage/index.js';
+
+export interface CollectServiceOptions {
+  store: Store;
+  log: JetStreamLog;
+  systems: readonly SystemEntry[];
+  logger: Logger;
+  /** Per system, while NATS or the Store is unreachable; default 120 (two hours of 1-min polls). */
+  maxBufferedDocuments?: number;
+  /** Blind after this much document time without a document; default 3 poll intervals. */
+  gapThresholdSec?: number;
+  /** First retry delay after a failed publish; default 500 ms. */
+  retryDelayMs?: number;
+}
+
+const DEFAULT_TIME_ZONE = 'Europe/Paris';
+
+/**
+ * `dockwatch collect`: polls every system of the systems file with its own FeedWatcher, diffs each
+ * accepted document against the system's DiffState (kept in the Store) and publishes the raw
+ * document and its events to JetStream. One collector per system at a time (split the systems
+ * file between collectors); it holds no state the Store and JetStream do not have.
+ */
+export class CollectService {
+  private readonly watchers: FeedWatcher[] = [];
+  readonly collectors = new Map<string, SystemCollector>();
+  private readonly timeZones = new Map<string, string>();
+
+  constructor(private readonly opts: CollectServiceOptions) {}
+
+  async start(): Promise<void> {
+    const { store, logger } = this.opts;
+    const snapshots = await SnapshotLog.open(this.opts.log);
+    const known = new Map((await store.listSystems()).map((s) => [s.id, s]));
+    for (const entry of this.opts.systems) {
+      const tz = entry.timezone ?? known.get(entry.id)?.timezone ?? DEFAULT_TIME_ZONE;
+      this.timeZones.set(entry.id, tz);
+      await this.saveSystem(entry, tz);
+      const collector = new SystemCollector({
+        store,
+        log: this.opts.log,
+        snapshots,
+        system: entry.id,
+        // Blind after 3 missed polls: the collector's own outage must never look like inactivity.
+        gapThresholdSec: this.opts.gapThresholdSec ?? 3 * entry.pollIntervalSec,
+        maxBufferedDocuments: this.opts.maxBufferedDocuments ?? 120,
+        logger,
+        ...(this.opts.retryDelayMs !== undefined ? { retryDelayMs: this.opts.retryDelayMs } : {}),
+      });
+      this.collectors.set(entry.id, collector);
+      const watcher = new FeedWatcher({
+        system: entry.id,
+        feedUrl: entry.feedUrl,
+        pollIntervalMs: entry.pollIntervalSec * 1000,
+        language: entry.language,
+        logger,
+        handlers: {
+          onSystemInformation: (info) => this.onSystemInformation(entry, info),
+          onInformation: (doc) => collector.enqueueInformation(doc),
+          onStatus: (doc, meta) => {
+            const rejected: string[] = [];
+            for (const r of meta.rejections) if (r.stationId !== null) rejected.push(r.stationId);
+            collector.enqueueStatus(doc, rejected);
+          },
+          onHealth: (health) => void store.saveFeedHealth(health).catch((err: unknown) => this.storeFailed(entry.id, err)),
+        },
+      });
+      this.watchers.push(watcher);
+    }
+    for (const w of this.watchers) w.start();
+    logger.info({ systems: this.opts.systems.length }, `collecting ${this.opts.systems.length} systems`);
+  }
+
+  /** Resolves when every collector has published what it has buffered (tests). */
+  async whenIdle(): Promise<void> {
+    await Promise.all([...this.collectors.values()].map((c) => c.whenIdle()));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.watchers.map((w) => w.stop()));
+    await Promise.all([...this.collectors.values()].map((c) => c.stop()));
+  }
+
+  /** The feed's own time zone, unless the systems file overrides it. */
+  private async onSystemInformation(entry: SystemEntry, info: SystemInformation): Promise<void> {
+    if (entry.timezone !== undefined || info.timezone === this.timeZones.get(entry.id)) return;
+    this.timeZones.set(entry.id, info.timezone);
+    await this.saveSystem(entry, info.timezone).catch((err: unknown) => this.storeFailed(entry.id, err));
+  }
+
+  private async saveSystem(entry: SystemEntry, timezone: string): Promise<void> {
+    await this.opts.store.upsertSystem({ id: entry.id, name: entry.name, feedUrl: entry.feedUrl, timezone });
+  }
+
+  private storeFailed(system: string, err: unknown): void {
+    metrics.storeErrors.inc({ system });
+    this.opts.logger.error({ system, err }, 'storage error: will retry');
+  }
+}

@@ -1,0 +1,246 @@
+import type { FeedEvent, LoggedEvent } from '../../events/types.js';
+import type { EventLog } from '../types.js';
+// The packed event format is the SQLite store's, byte for byte (one codec, two backends).
+import { ByteReader, ByteWriter } from '../sqlite/bytes.js';
+import { decodeEvent, decoded, encodeEvent, InvalidEventError, kindOf, withOffset } from '../sqlite/codec.js';
+import { stmt, type Db, type PgContext, type Tx } from './context.js';
+import type { PgDictionary } from './dictionary.js';
+
+export function checkOffset(offset: number, what = 'offset'): void {
+  if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`${what} must be an integer >= 0, got ${offset}`);
+}
+
+type BatchRow = [number, number, number, number, Buffer];
+/** Batches fetched per query while reading, at most (a page of `limit` events needs <= limit + 1). */
+const BATCHES_PER_QUERY = 64;
+const noStationKey = (): string => '';
+
+const lockHead = stmt('log_lock_head', 'SELECT next_offset FROM log_head FOR UPDATE');
+const selectHead = stmt('log_select_head', 'SELECT next_offset FROM log_head');
+const selectAt = stmt(
+  'log_select_at',
+  `SELECT b.system_id, b.time_sec, b.events FROM event_batches AS b
+   JOIN unnest($1::integer[], $2::bigint[]) AS k (system_id, time_sec) ON b.system_id = k.system_id AND b.time_sec = k.time_sec`,
+);
+// The batches and the counter in one statement (a data-modifying CTE): one round trip.
+const insertBatches = stmt(
+  'log_insert_batches',
+  `WITH b AS (
+     INSERT INTO event_batches (first_offset, event_count, system_id, time_sec, events)
+     SELECT * FROM unnest($1::bigint[], $2::integer[], $3::integer[], $4::bigint[], $5::bytea[])
+   )
+   UPDATE log_head SET next_offset = $6`,
+);
+const selectFrom = stmt(
+  'log_select_from',
+  `SELECT first_offset, event_count, system_id, time_sec, events FROM event_batches
+   WHERE first_offset >= coalesce((SELECT max(first_offset) FROM event_batches WHERE first_offset <= $1), 0)
+   ORDER BY first_offset LIMIT $2`,
+);
+const selectAfter = stmt(
+  'log_select_after',
+  `SELECT first_offset, event_count, system_id, time_sec, events FROM event_batches
+   WHERE first_offset > $1 ORDER BY first_offset LIMIT $2`,
+);
+const selectConsumer = stmt('log_select_consumer', 'SELECT log_offset FROM consumer_offsets WHERE consumer = $1');
+const upsertConsumer = stmt(
+  'log_upsert_consumer',
+  `INSERT INTO consumer_offsets (consumer, log_offset) VALUES ($1, $2)
+   ON CONFLICT (consumer) DO UPDATE SET log_offset = excluded.log_offset`,
+);
+
+/**
+ * The log in `event_batches` (see migrations/001_event_log.ts): one row per run of events of one
+ * system at one document time, packed as in the SQLite store. Offsets come from the `log_head`
+ * row, locked by each append until its transaction ends: gapless, and visible in offset order.
+ * Duplicates are found, under that lock, by decoding the batches already stored at the same
+ * (system, time): the key of an event within them is (station id, kind).
+ */
+export class PgEventLog implements EventLog {
+  private readonly writer = new ByteWriter();
+
+  constructor(
+    private readonly ctx: PgContext,
+    private readonly dict: PgDictionary,
+  ) {}
+
+  /** Lock the head: every append, and prune, starts here. Returns the next offset. */
+  async lockHead(tx: Tx): Promise<number> {
+    return (await tx.rows<[number]>(lockHead))[0]![0];
+  }
+
+  /**
+   * Append inside the caller's transaction; an invalid event throws and so rolls it back. Each run
+   * of consecutive events with the same system and time becomes one batch row.
+   */
+  async appendInTx(tx: Tx, events: readonly FeedEvent[]): Promise<LoggedEvent[]> {
+    const out: LoggedEvent[] = [];
+    if (events.length === 0) return out;
+    let next = await this.lockHead(tx);
+    // Ids first (one statement per new system and one per system with new stations), then the
+    // keys stored at each (system, time) of the call, in one statement.
+    const stationsBySystem = new Map<string, Set<string>>();
+    for (const e of events) {
+      if (!Number.isSafeInteger(e.timeSec)) {
+        throw new InvalidEventError(`invalid ${String(e.type)} event: timeSec must be an integer, got ${String(e.timeSec)}`);
+      }
+      let stations = stationsBySystem.get(e.system);
+      if (stations === undefined) stationsBySystem.set(e.system, (stations = new Set()));
+      if ('stationId' in e) stations.add(e.stationId);
+    }
+    const systemIds = new Map<string, number>();
+    for (const [system, stations] of stationsBySystem) {
+      const systemId = await this.dict.systemId(tx, system);
+      systemIds.set(system, systemId);
+      await this.dict.resolveStations(tx, systemId, stations);
+    }
+    const runs = new Map<string, Set<number>>();
+    const runSystems: number[] = [];
+    const runTimes: number[] = [];
+    for (const e of events) {
+      const systemId = systemIds.get(e.system)!;
+      const runKey = `${systemId}:${e.timeSec}`;
+      if (runs.has(runKey)) continue;
+      runs.set(runKey, new Set());
+      runSystems.push(systemId);
+      runTimes.push(e.timeSec);
+    }
+    for (const [systemId, timeSec, blob] of await tx.rows<[number, number, Buffer]>(selectAt, [runSystems, runTimes])) {
+      const keys = runs.get(`${systemId}:${timeSec}`)!;
+      const r = new ByteReader(blob);
+      while (!r.done) {
+        decodeEvent(r, '', timeSec, 0, noStationKey);
+        keys.add(decoded.key);
+      }
+    }
+
+    const firsts: number[] = [];
+    const counts: number[] = [];
+    const batchSystems: number[] = [];
+    const batchTimes: number[] = [];
+    const blobs: Buffer[] = [];
+    const w = this.writer;
+    let i = 0;
+    while (i < events.length) {
+      const head = events[i]!;
+      const system = head.system;
+      const timeSec = head.timeSec;
+      const systemId = systemIds.get(system)!;
+      const keys = runs.get(`${systemId}:${timeSec}`)!;
+      const first = next;
+      w.reset();
+      for (; i < events.length; i++) {
+        const e = events[i]!;
+        if (e.system !== system || e.timeSec !== timeSec) break;
+        const kind = kindOf(e);
+        const station = 'stationId' in e ? this.dict.stationId(tx, systemId, e.stationId) : 0;
+        const key = station * 64 + kind;
+        if (keys.has(key)) continue;
+        keys.add(key);
+        encodeEvent(e, kind, station, w);
+        out.push(withOffset(e, next++));
+      }
+      if (next === first) continue;
+      firsts.push(first);
+      counts.push(next - first);
+      batchSystems.push(systemId);
+      batchTimes.push(timeSec);
+      blobs.push(Buffer.from(w.view()));
+    }
+    if (firsts.length > 0) await tx.run(insertBatches, [firsts, counts, batchSystems, batchTimes, blobs, next]);
+    return out;
+  }
+
+  append(events: FeedEvent[]): Promise<LoggedEvent[]> {
+    if (events.length === 0) return Promise.resolve([]);
+    return this.ctx.write((tx) => this.appendInTx(tx, events));
+  }
+
+  read(afterOffset: number, limit: number): Promise<LoggedEvent[]> {
+    try {
+      checkOffset(afterOffset, 'afterOffset');
+      if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`limit must be an integer >= 0, got ${limit}`);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    if (limit === 0) return Promise.resolve([]);
+    return this.ctx.read((db) => this.readFrom(db, afterOffset, limit));
+  }
+
+  private async readFrom(db: Db, afterOffset: number, limit: number): Promise<LoggedEvent[]> {
+    const out: LoggedEvent[] = [];
+    const perQuery = Math.min(BATCHES_PER_QUERY, limit + 1);
+    let rows = await db.rows<BatchRow>(selectFrom, [afterOffset, perQuery]);
+    for (;;) {
+      if (!this.decodeRows(db, rows, afterOffset, limit, out)) {
+        // Ids written by another process since this one cached them: fetch their keys, decode again.
+        await this.learnIds(db, rows);
+        this.decodeRows(db, rows, afterOffset, limit, out);
+      }
+      if (out.length === limit || rows.length < perQuery) return out;
+      rows = await db.rows<BatchRow>(selectAfter, [rows[rows.length - 1]![0], perQuery]);
+    }
+  }
+
+  /** Decode into `out` (up to `limit`); false when an id is unknown to this process. */
+  private decodeRows(db: Db, rows: readonly BatchRow[], afterOffset: number, limit: number, out: LoggedEvent[]): boolean {
+    const start = out.length;
+    let unknown = false;
+    const stationKey = (id: number): string => {
+      const key = this.dict.peekStationKey(db, id);
+      if (key !== undefined) return key;
+      unknown = true;
+      return '';
+    };
+    for (const [first, count, systemId, timeSec, blob] of rows) {
+      if (first + count - 1 <= afterOffset) continue;
+      const system = this.dict.peekSystemKey(db, systemId);
+      if (system === undefined) return false;
+      const r = new ByteReader(blob);
+      for (let k = 0; k < count; k++) {
+        const e = decodeEvent(r, system, timeSec, first + k, stationKey);
+        if (unknown) {
+          out.length = start;
+          return false;
+        }
+        if (e.offset <= afterOffset) continue;
+        out.push(e);
+        if (out.length === limit) return true;
+      }
+    }
+    return true;
+  }
+
+  private async learnIds(db: Db, rows: readonly BatchRow[]): Promise<void> {
+    const stations = new Set<number>();
+    const systems = new Set<number>();
+    for (const row of rows) {
+      systems.add(row[2]);
+      const r = new ByteReader(row[4]);
+      for (let k = 0; k < row[1]; k++) {
+        decodeEvent(r, '', row[3], 0, noStationKey);
+        stations.add(Math.floor(decoded.key / 64));
+      }
+    }
+    await this.dict.ensureKeys(db, stations, systems);
+  }
+
+  async lastOffset(): Promise<number> {
+    return (await this.ctx.db.rows<[number]>(selectHead))[0]![0] - 1;
+  }
+
+  async consumerOffset(consumer: string): Promise<number> {
+    return (await this.ctx.db.rows<[number]>(selectConsumer, [consumer]))[0]?.[0] ?? 0;
+  }
+
+  /** Move a consumer's offset inside the caller's transaction. */
+  async setOffsetInTx(tx: Tx, consumer: string, offset: number): Promise<void> {
+    if (typeof consumer !== 'string' || consumer === '') throw new Error(`consumer must be a non-empty string, got ${String(consumer)}`);
+    checkOffset(offset);
+    await tx.run(upsertConsumer, [consumer, offset]);
+  }
+
+  commitOffset(consumer: string, offset: number): Promise<void> {
+    return this.ctx.write((tx) => this.setOffsetInTx(tx, consumer, offset));
+  }
+}
