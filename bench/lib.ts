@@ -108,7 +108,9 @@ export function report(m: Measure): BenchResult {
     metric: m.metric,
     value: m.value,
     unit: m.unit,
-    ...(m.goal ? { goal: m.goal, pass: m.goal.op === '>=' ? m.value >= m.goal.value : m.value <= m.goal.value } : {}),
+    ...(m.goal
+      ? { goal: m.goal, pass: m.goal.op === '>=' ? m.value >= m.goal.value : m.value <= m.goal.value }
+      : {}),
     loadBefore: m.loadBefore,
     loadAfter: loadAvg(),
     underLoad: m.loadBefore[0] >= 0.5,
@@ -126,7 +128,9 @@ export function report(m: Measure): BenchResult {
 /** A benchmark that cannot run here (no ../shared, no dist/…): one JSON line saying why. */
 export function reportSkipped(bench: string, reason: string): void {
   process.stderr.write(`${bench}: skipped: ${reason}\n`);
-  process.stdout.write(JSON.stringify({ bench, skipped: reason, loadAvg: loadAvg(), at: new Date().toISOString() }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ bench, skipped: reason, loadAvg: loadAvg(), at: new Date().toISOString() }) + '\n',
+  );
 }
 
 export function progress(message: string): void {
@@ -153,7 +157,11 @@ export function formatTable(results: readonly BenchResult[]): string {
   ]);
   const head = ['result', 'value', 'goal', '', 'load 1m', 'cpu s', 'wall s'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === 1 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === 1 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n') + '\n';
 }
 
@@ -162,12 +170,18 @@ export function printTable(): void {
 }
 
 export function assertBuilt(): string | null {
-  return existsSync(cliPath) ? null : `${path.relative(repoRoot, cliPath)} is missing: run "npm run build:server" first`;
+  return existsSync(cliPath)
+    ? null
+    : `${path.relative(repoRoot, cliPath)} is missing: run "npm run build:server" first`;
 }
 
 export function makeTmpDir(prefix: string): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(path.join(os.tmpdir(), `dockwatch-bench-${prefix}-`));
-  return { dir, cleanup: () => (flag('keep') ? process.stderr.write(`kept ${dir}\n`) : rmSync(dir, { recursive: true, force: true })) };
+  return {
+    dir,
+    cleanup: () =>
+      flag('keep') ? process.stderr.write(`kept ${dir}\n`) : rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 export function fileBytes(file: string): number {
@@ -186,6 +200,17 @@ export interface ChildOutcome {
   peakRssSource: 'getrusage' | 'proc';
   /** User + system CPU of the child (null when it died before reporting). */
   cpuSec: number | null;
+  /** process.memoryUsage() in MB at the highest RSS sampled, and each field's maximum. */
+  memory: { atPeakMB: Record<string, number>; maximaMB: Record<string, number> } | null;
+}
+
+/** What bench/rusage-preload.js writes at the child's exit. */
+interface RusageReport {
+  maxRssBytes: number;
+  userCpuSec: number;
+  systemCpuSec: number;
+  memoryAtPeakMB: Record<string, number>;
+  memoryMaximaMB: Record<string, number>;
 }
 
 export interface MeasuredChild {
@@ -195,7 +220,12 @@ export interface MeasuredChild {
   polledPeakRssBytes(): number;
   /** Last VmRSS polled. */
   currentRssBytes(): number;
+  /** User + system CPU seconds of the running child, from /proc/<pid>/stat (null when unreadable). */
+  currentCpuSec(): number | null;
 }
+
+/** Clock ticks per second of /proc/<pid>/stat times: 100 on every Linux this runs on. */
+const CLOCK_TICKS_PER_SEC = 100;
 
 const KEEP_OUTPUT_CHARS = 4 * MB;
 
@@ -209,14 +239,20 @@ export function spawnMeasured(
   args: string[],
   opts: { env?: NodeJS.ProcessEnv; onLine?: (line: string) => void; nodeArgs?: string[] } = {},
 ): MeasuredChild {
-  const { dir, cleanup } = makeTmpDir('rusage');
+  // Not makeTmpDir: --keep keeps databases, not this.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dockwatch-bench-rusage-'));
+  const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
   const rusageFile = path.join(dir, 'rusage.json');
   const started = performance.now();
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', preloadPath, script, ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, ...opts.env, DOCKWATCH_BENCH_RUSAGE_FILE: rusageFile },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...(opts.nodeArgs ?? []), '--import', preloadPath, script, ...args],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, ...opts.env, DOCKWATCH_BENCH_RUSAGE_FILE: rusageFile },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   let partial = '';
@@ -254,9 +290,9 @@ export function spawnMeasured(
     child.on('exit', (code, signal) => {
       clearInterval(timer);
       const wallSec = (performance.now() - started) / 1000;
-      let usage: { maxRssBytes: number; userCpuSec: number; systemCpuSec: number } | null = null;
+      let usage: RusageReport | null = null;
       try {
-        usage = JSON.parse(readFileSync(rusageFile, 'utf8')) as typeof usage;
+        usage = JSON.parse(readFileSync(rusageFile, 'utf8')) as RusageReport;
       } catch {
         usage = null;
       }
@@ -270,10 +306,21 @@ export function spawnMeasured(
         peakRssBytes: usage ? Math.max(usage.maxRssBytes, hwm) : hwm,
         peakRssSource: usage ? 'getrusage' : 'proc',
         cpuSec: usage ? usage.userCpuSec + usage.systemCpuSec : null,
+        memory: usage ? { atPeakMB: usage.memoryAtPeakMB, maximaMB: usage.memoryMaximaMB } : null,
       });
     });
   });
-  return { child, done, polledPeakRssBytes: () => hwm, currentRssBytes: () => rss };
+  const currentCpuSec = (): number | null => {
+    try {
+      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+      // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SEC;
+    } catch {
+      return null;
+    }
+  };
+  return { child, done, polledPeakRssBytes: () => hwm, currentRssBytes: () => rss, currentCpuSec };
 }
 
 function kbField(status: string, name: string): number {
@@ -282,6 +329,38 @@ function kbField(status: string, name: string): number {
   return parseInt(status.slice(i + name.length), 10) * 1024;
 }
 
+/** `--node-args "--max-semi-space-size=4 …"`: extra flags for the measured child's node. */
+export function nodeArgsOption(): string[] {
+  const raw = option('node-args');
+  return raw ? raw.split(/\s+/).filter((a) => a.length > 0) : [];
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** The functions with the most self time in a V8 .cpuprofile, as "name file:line", ms and %. */
+export function topSelfTime(profile: CpuProfile, count = 15): { fn: string; ms: number; pct: number }[] {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, number>();
+  let total = 0;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const n = byId.get(profile.samples[i]!);
+    const dt = profile.timeDeltas[i] ?? 0;
+    if (!n) continue;
+    const f = n.callFrame;
+    const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').slice(-2).join('/')}:${f.lineNumber + 1}`;
+    self.set(key, (self.get(key) ?? 0) + dt);
+    total += dt;
+  }
+  return [...self]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([fn, us]) => ({ fn, ms: round(us / 1000), pct: round((100 * us) / Math.max(1, total), 1) }));
 }

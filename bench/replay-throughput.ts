@@ -5,7 +5,7 @@
  *       SQLite) in a child process, whose summary gives the rate and whose getrusage the peak RSS.
  * Goals: (b) ≥ 70 % of (a); peak RSS of (b) ≤ 200 MB.
  *
- *   npx tsx bench/replay-throughput.ts [--archive <dir>] [--bare-runs 2] [--keep]
+ *   npx tsx bench/replay-throughput.ts [--archive <dir>] [--bare-runs 2] [--node-args "<node flags>"] [--keep]
  *
  * The bare loop runs before and after the replay (--bare-runs 2, the default) and the two are
  * averaged, so a burst of load from other processes weighs less on the ratio. Rates are given per
@@ -22,6 +22,7 @@ import {
   fileBytes,
   loadAvg,
   makeTmpDir,
+  nodeArgsOption,
   numberOption,
   option,
   printTable,
@@ -55,7 +56,9 @@ async function bareLoop(file: string): Promise<BareRun> {
   let documents = 0;
   let observations = 0;
   let rest = '';
-  const stream = createReadStream(file, { highWaterMark: 1 << 20 }).pipe(createBrotliDecompress({ chunkSize: 1 << 20 }));
+  const stream = createReadStream(file, { highWaterMark: 1 << 20 }).pipe(
+    createBrotliDecompress({ chunkSize: 1 << 20 }),
+  );
   stream.setEncoding('utf8');
   const parseLine = (line: string): void => {
     if (line.length === 0) return;
@@ -80,7 +83,13 @@ async function bareLoop(file: string): Promise<BareRun> {
     rest += chunk.slice(start);
   }
   parseLine(rest);
-  return { documents, observations, wallSec: (performance.now() - t0) / 1000, cpuSec: cpuSecSince(cpu0), loadBefore };
+  return {
+    documents,
+    observations,
+    wallSec: (performance.now() - t0) / 1000,
+    cpuSec: cpuSecSince(cpu0),
+    loadBefore,
+  };
 }
 
 interface ReplaySummary {
@@ -95,7 +104,8 @@ interface ReplaySummary {
 async function main(): Promise<void> {
   const archive = path.resolve(option('archive', path.join(sharedDir, 'data/baywheels-2023-04')));
   const statusFile = path.join(archive, 'station_status.jsonl.br');
-  if (!existsSync(statusFile)) return reportSkipped(BENCH, `${statusFile} is absent (../shared is not mounted here)`);
+  if (!existsSync(statusFile))
+    return reportSkipped(BENCH, `${statusFile} is absent (../shared is not mounted here)`);
   const notBuilt = assertBuilt();
   if (notBuilt) return reportSkipped(BENCH, notBuilt);
   const bareRuns = Math.max(1, Math.round(numberOption('bare-runs', 2)));
@@ -110,11 +120,14 @@ async function main(): Promise<void> {
   const loadBeforeReplay = loadAvg();
   const measured = spawnMeasured(cliPath, ['replay', archive, '--json', '--fresh', '--database', database], {
     env: { DOCKWATCH_LOG_LEVEL: 'warn' },
+    nodeArgs: nodeArgsOption(),
   });
   const out = await measured.done;
   if (out.code !== 0) {
     cleanup();
-    throw new Error(`dockwatch replay exited with ${out.code ?? out.signal}: ${out.stderr.slice(-2000)}`);
+    throw new Error(
+      `dockwatch replay exited with ${String(out.code ?? out.signal)}: ${out.stderr.slice(-2000)}`,
+    );
   }
   const lines = out.stdout.trim().split('\n');
   const summary = JSON.parse(lines[lines.length - 1]!) as ReplaySummary;
@@ -127,7 +140,8 @@ async function main(): Promise<void> {
   }
 
   const bareObs = bare[0]!.observations;
-  if (bare.some((b) => b.observations !== bareObs)) throw new Error('bare runs disagree on the observation count');
+  if (bare.some((b) => b.observations !== bareObs))
+    throw new Error('bare runs disagree on the observation count');
   const bareWall = bare.reduce((a, b) => a + b.wallSec, 0) / bare.length;
   const bareCpu = bare.reduce((a, b) => a + b.cpuSec, 0) / bare.length;
   const bareRate = bareObs / bareWall;
@@ -146,7 +160,11 @@ async function main(): Promise<void> {
     detail: {
       documents: bare[0]!.documents,
       observations: bareObs,
-      runs: bare.map((b) => ({ wallSec: round(b.wallSec, 2), cpuSec: round(b.cpuSec, 2), loadBefore: b.loadBefore })),
+      runs: bare.map((b) => ({
+        wallSec: round(b.wallSec, 2),
+        cpuSec: round(b.cpuSec, 2),
+        loadBefore: b.loadBefore,
+      })),
       obsPerCpuSec: round(bareCpuRate),
     },
   });
@@ -169,7 +187,9 @@ async function main(): Promise<void> {
     },
   });
   if (summary.stationObservations !== bareObs)
-    progress(`note: the pipeline took ${summary.stationObservations} observations, the bare loop counted ${bareObs}`);
+    progress(
+      `note: the pipeline took ${summary.stationObservations} observations, the bare loop counted ${bareObs}`,
+    );
   report({
     bench: BENCH,
     metric: 'pipeline_vs_bare',
@@ -192,7 +212,12 @@ async function main(): Promise<void> {
     goal: { op: '<=', value: 200 },
     loadBefore: loadBeforeReplay,
     wallSec: out.wallSec,
-    detail: { source: out.peakRssSource },
+    detail: {
+      source: out.peakRssSource,
+      nodeArgs: nodeArgsOption(),
+      memoryAtPeakMB: out.memory?.atPeakMB ?? null,
+      memoryMaximaMB: out.memory?.maximaMB ?? null,
+    },
   });
   printTable();
 }

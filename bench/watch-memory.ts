@@ -7,11 +7,11 @@
  * of the simulator's past (10-min steps), so the detector judges stations as in a running service,
  * and the API is read every few seconds as an open web page would.
  *
- *   npx tsx bench/watch-memory.ts [--sim-hours 1] [--speed 60] [--prefill-days 8] [--api-every-sec 5] [--keep]
+ *   npx tsx bench/watch-memory.ts [--sim-hours 1] [--speed 60] [--prefill-days 8] [--api-every-sec 5]
+ *                                 [--node-args "--max-semi-space-size=2"] [--keep]
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { silentLogger } from '../src/log/index.js';
 import { prefillFromSimulator } from '../src/service/prefill.js';
 import { startSimulator, type StationSource } from '../src/sim/index.js';
 import { openSqliteStore } from '../src/storage/index.js';
@@ -22,6 +22,7 @@ import {
   fileBytes,
   loadAvg,
   makeTmpDir,
+  nodeArgsOption,
   numberOption,
   printTable,
   progress,
@@ -68,7 +69,14 @@ async function main(): Promise<void> {
       progress(`pre-filling ${prefillDays} days of ${stationCount} stations (10-min steps)`);
       const store = openSqliteStore({ path: database });
       await store.migrate();
-      await prefillFromSimulator({ sim, store, system: SYSTEM, timeZone: TIME_ZONE, untilSec: liveStartSec, stepSec: 600 });
+      await prefillFromSimulator({
+        sim,
+        store,
+        system: SYSTEM,
+        timeZone: TIME_ZONE,
+        untilSec: liveStartSec,
+        stepSec: 600,
+      });
       await store.close();
     } else {
       sim.advanceSec(liveStartSec - sim.nowSec());
@@ -76,32 +84,46 @@ async function main(): Promise<void> {
     const prefillBytes = fileBytes(database) + fileBytes(database + '-wal');
 
     const realSec = (simHours * 3600) / speed;
-    progress(`dockwatch watch: ${simHours} simulated h at ×${speed} (${realSec.toFixed(0)} s), ${stationCount} stations`);
-    let apiUrl: string | null = null;
+    progress(
+      `dockwatch watch: ${simHours} simulated h at ×${speed} (${realSec.toFixed(0)} s), ${stationCount} stations`,
+    );
+    const api: { url: string | null } = { url: null };
     sim.setSpeed(speed);
     const loadBefore = loadAvg();
     const measured = spawnMeasured(
       cliPath,
       [
         'watch',
-        '--feed', `${sim.url}/velib/gbfs.json`,
-        '--system', SYSTEM,
-        '--timezone', TIME_ZONE,
-        '--database', database,
-        '--poll-interval-sec', String(POLL_SEC),
+        '--feed',
+        `${sim.url}/velib/gbfs.json`,
+        '--system',
+        SYSTEM,
+        '--timezone',
+        TIME_ZONE,
+        '--database',
+        database,
+        '--poll-interval-sec',
+        String(POLL_SEC),
         // Blind after 3 missed polls, in document time (one poll = `speed` simulated seconds).
-        '--gap-sec', String(3 * POLL_SEC * speed),
-        '--host', '127.0.0.1',
-        '--port', '0',
-        '--tile-url', '',
+        '--gap-sec',
+        String(3 * POLL_SEC * speed),
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--tile-url',
+        '',
       ],
       {
         env: { DOCKWATCH_LOG_LEVEL: 'info' },
+        nodeArgs: nodeArgsOption(),
         onLine: (line) => {
-          if (apiUrl !== null || !line.includes('"url"')) return;
+          if (api.url !== null || !line.includes('"url"')) return;
           try {
-            const url = (JSON.parse(line) as { url?: unknown }).url;
-            if (typeof url === 'string') apiUrl = url;
+            const { url, msg } = JSON.parse(line) as { url?: unknown; msg?: unknown };
+            // The service logs "web app and API at <url>" once listening.
+            if (typeof url === 'string' && typeof msg === 'string' && msg.startsWith('web app and API'))
+              api.url = url;
           } catch {
             // Not a JSON log line.
           }
@@ -118,11 +140,11 @@ async function main(): Promise<void> {
       const sec = Math.floor((Date.now() - startedMs) / 1000);
       if (rssLog.length === 0 || rssLog[rssLog.length - 1]!.sec + 10 <= sec)
         rssLog.push({ sec, rssMB: round(measured.currentRssBytes() / MB, 1) });
-      if (apiEverySec > 0 && apiUrl !== null && Date.now() >= nextApiMs) {
+      if (apiEverySec > 0 && api.url !== null && Date.now() >= nextApiMs) {
         nextApiMs += apiEverySec * 1000;
         apiCalls++;
         try {
-          const res = await fetch(`${apiUrl}/api/v1/stations`, { headers: { 'accept-encoding': 'br' } });
+          const res = await fetch(`${api.url}/api/v1/stations`, { headers: { 'accept-encoding': 'br' } });
           await res.arrayBuffer();
           if (!res.ok) apiFailures++;
         } catch {
@@ -134,14 +156,17 @@ async function main(): Promise<void> {
     measured.child.kill('SIGTERM');
     const out = await measured.done;
     rssLog = rssLog.slice(-30);
-    if (out.code !== 0) throw new Error(`dockwatch watch exited with ${out.code ?? out.signal}: ${out.stderr.slice(-2000)}`);
-    if (apiUrl === null) throw new Error('dockwatch watch never said where its API listens');
+    if (out.code !== 0)
+      throw new Error(
+        `dockwatch watch exited with ${String(out.code ?? out.signal)}: ${out.stderr.slice(-2000)}`,
+      );
+    if (api.url === null) throw new Error('dockwatch watch never said where its API listens');
 
     // What the watcher did in the hour: the documents it took (snapshot events after the prefill).
     const store = openSqliteStore({ path: database });
     const health = await store.feedHealth(SYSTEM);
     let documents = 0;
-    for (let from = 0; ; ) {
+    for (let from = 0; ;) {
       const batch = await store.log.read(from, 50_000);
       if (batch.length === 0) break;
       for (const e of batch) if (e.type === 'snapshot' && e.timeSec > liveStartSec) documents++;
@@ -150,7 +175,9 @@ async function main(): Promise<void> {
     await store.close();
     const expected = Math.floor((simHours * 3600) / (POLL_SEC * speed));
     if (documents < expected / 2)
-      progress(`warning: the watcher took ${documents} documents, about ${expected} were expected (the machine may be overloaded)`);
+      progress(
+        `warning: the watcher took ${documents} documents, about ${expected} were expected (the machine may be overloaded)`,
+      );
 
     report({
       bench: BENCH,
@@ -163,6 +190,9 @@ async function main(): Promise<void> {
       ...(out.cpuSec !== null ? { cpuSec: out.cpuSec } : {}),
       detail: {
         source: out.peakRssSource,
+        nodeArgs: nodeArgsOption(),
+        memoryAtPeakMB: out.memory?.atPeakMB ?? null,
+        memoryMaximaMB: out.memory?.maximaMB ?? null,
         stations: stationCount,
         simulatedHours: simHours,
         speed,

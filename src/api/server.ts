@@ -13,16 +13,23 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../log/index.js';
+import type { NotifyService } from '../notify/index.js';
+import type { PublishOptions } from '../publish/index.js';
 import type { Store } from '../storage/index.js';
 import { ActivityService } from './activity.js';
 import { dataCacheControl, type ApiContext } from './context.js';
 import { ApiError, errorHandler, sendError, toApiError } from './errors.js';
 import { httpLatencyHistogram } from './http-metrics.js';
 import type { LiveBus } from './live.js';
+import { exportRoutes } from './routes/exports.js';
+import { feedRoutes } from './routes/feeds.js';
+import { gbfsRoutes } from './routes/gbfs.js';
 import { healthRoutes, readinessSchema } from './routes/health.js';
 import { liveRoutes } from './routes/live.js';
+import { pushRoutes } from './routes/push.js';
 import { stateChangeRoutes } from './routes/state-changes.js';
 import { stationRoutes } from './routes/stations.js';
+import { subscriptionRoutes } from './routes/subscriptions.js';
 import { systemRoutes } from './routes/system.js';
 import { sharedSchemas } from './schemas.js';
 import { SnapshotCache } from './snapshot.js';
@@ -44,6 +51,10 @@ export interface ApiServerOptions {
   tileAttribution?: string;
   /** Default language of the web app before the browser's preference is known. */
   language?: string;
+  /** Webhook and Web Push routes (src/notify); absent = not served. */
+  notify?: NotifyService;
+  /** Corrected GBFS, Atom feeds and exports (public URL, contact e-mail, export limits). */
+  publish?: PublishOptions;
 }
 
 /** Origins a tile URL template loads images from, for the Content-Security-Policy. */
@@ -152,11 +163,18 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
       stateChangeRoutes(api, ctx);
       systemRoutes(api, ctx);
       liveRoutes(api, ctx);
+      exportRoutes(api, ctx, opts.publish);
+      if (opts.notify) {
+        subscriptionRoutes(api, ctx, opts.notify);
+        pushRoutes(api, ctx, opts.notify);
+      }
       done();
     },
     { prefix: '/api/v1' },
   );
   healthRoutes(app, ctx);
+  gbfsRoutes(app, ctx, opts.publish);
+  feedRoutes(app, ctx, opts.publish);
 
   const webRoot =
     opts.webRoot && existsSync(path.join(opts.webRoot, 'index.html')) ? path.resolve(opts.webRoot) : null;

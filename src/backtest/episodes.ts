@@ -16,6 +16,11 @@ export interface AlarmEpisode {
   firstState: DetectedState;
   states: DetectedState[];
   confidence: number;
+  /**
+   * When the silence behind the alarm began (time − evidence.inactiveSec; blind time is not in
+   * inactiveSec, so this errs late). null when the detector gave no evidence.
+   */
+  silenceStartSec: number | null;
 }
 
 /**
@@ -41,6 +46,7 @@ export function episodesFrom(changes: readonly StateChange[]): AlarmEpisode[] {
           firstState: state,
           states: [state],
           confidence: c.confidence,
+          silenceStartSec: c.evidence ? c.timeSec - c.evidence.inactiveSec : null,
         };
         open.set(c.stationId, e);
         done.push(e);

@@ -127,4 +127,12 @@ describe('FaultInjector', () => {
     const out = run([fault('locked', 610, 620)], trace(REAL));
     expect(at(out)).toEqual(REAL);
   });
+
+  it('counts the bikes the real trace moved during each fault (what the fault hid)', () => {
+    const docs = trace(REAL);
+    const inj = new FaultInjector([fault('locked', 1200, 3600)]);
+    for (const d of docs) inj.apply(d);
+    // Real moves inside [1200, 3600): docs at 1200 (vs 600), 1800, 2400, 3000.
+    expect(inj.realEvents.get(1)).toBe(2 + (3 + 1) + (4 + 2) + 1);
+  });
 });

@@ -115,3 +115,89 @@ describe('scoreDetector', () => {
     expect(s.unexplainedTop[0]).toMatchObject({ stationId: 'b', alarms: 2 });
   });
 });
+
+describe('scoreDetector: goal set, all alarms, outages', () => {
+  const lock = (
+    id: number,
+    stationId: string,
+    startH: number,
+    endH: number,
+    expectedEvents: number,
+  ): Fault => ({
+    id,
+    kind: 'locked',
+    stationId,
+    startSec: startH * H,
+    endSec: endH * H,
+    eventsPerHour: 3, // busy on average over the day…
+    stuckBikes: 0,
+    expectedEvents, // …but what matters is the window
+    firstExpectedSec: expectedEvents >= 1 ? startH * H + H : null,
+    realEvents: expectedEvents,
+  });
+  const exposure = ['a', 'b', 'c'].map((stationId) => ({
+    stationId,
+    eventsPerHour: 3,
+    uninjectedSec: 100 * 86_400,
+  }));
+
+  it('puts in the goal set only locks whose window usually sees ≥ 1 event/h, and measures delay after due', () => {
+    const faults = [lock(1, 'a', 100, 104, 0.4), lock(2, 'b', 100, 104, 12)]; // a: a night lock
+    const changes = [change('b', 103 * H, 'ok', 'locked'), change('b', 105 * H, 'locked', 'ok')];
+    const s = scoreDetector('d', faults, episodesFrom(changes), exposure, 500 * H);
+    expect(s.goalLocks.faults).toBe(1);
+    expect(s.goalLocks.recall).toBe(1);
+    expect(s.goalLocks.delayMedianSec).toBe(3 * H);
+    expect(s.goalLocks.delayAfterDueMedianSec).toBe(2 * H);
+    expect(s.goalLocksStationAverage.faults).toBe(2); // the all-day average would count the night lock
+    expect(s.outcomes.find((o) => o.faultId === 1)!.windowPerHour).toBeCloseTo(0.1);
+  });
+
+  it('sorts every alarm into hits, late, outage and unexplained (short ones apart)', () => {
+    const faults: Fault[] = [
+      lock(1, 'a', 100, 104, 12),
+      { id: 9, kind: 'outage', startSec: 300 * H, endSec: 301 * H },
+    ];
+    const changes = [
+      change('a', 101 * H, 'ok', 'locked'), // hit
+      change('a', 101.5 * H, 'locked', 'ok'),
+      change('a', 103 * H, 'ok', 'locked'), // a second hit episode (flapping)
+      change('a', 103.5 * H, 'locked', 'ok'),
+      change('a', 105 * H, 'ok', 'locked'), // late: after the end
+      change('a', 107 * H, 'locked', 'ok'),
+      change('b', 300.5 * H, 'ok', 'locked'), // outage
+      change('b', 302 * H, 'locked', 'ok'),
+      change('c', 200 * H, 'ok', 'locked'), // unexplained, short
+      change('c', 200.5 * H, 'locked', 'ok'),
+      change('c', 250 * H, 'ok', 'locked'), // unexplained, long
+      change('c', 260 * H, 'locked', 'ok'),
+    ];
+    const s = scoreDetector('d', faults, episodesFrom(changes), exposure, 500 * H);
+    expect(s.alarmsAll).toEqual({
+      hits: 2,
+      late: 1,
+      outage: 1,
+      unexplained: 2,
+      unexplainedUnder1h: 1,
+      precisionAll: 2 / 6,
+    });
+  });
+
+  it('does not blame an outage for an alarm whose silence began long before it', () => {
+    const faults: Fault[] = [{ id: 9, kind: 'outage', startSec: 300 * H, endSec: 301 * H }];
+    const withSilence = (c: StateChange, inactiveSec: number): StateChange => ({
+      ...c,
+      evidence: { expected: 20, observed: 0, inactiveSec },
+    });
+    const changes = [
+      withSilence(change('b', 300.5 * H, 'ok', 'locked'), 20 * H), // silent since 280 h: not the outage
+      change('b', 302 * H, 'locked', 'ok'),
+      withSilence(change('c', 301.5 * H, 'ok', 'locked'), 1.5 * H), // silent since 300 h: the outage
+      change('c', 303 * H, 'locked', 'ok'),
+    ];
+    const s = scoreDetector('d', faults, episodesFrom(changes), exposure, 500 * H);
+    expect(s.outages.alarms).toBe(1);
+    expect(s.falseAlarms.alarms).toBe(1);
+    expect(s.unexplainedTop[0]!.stationId).toBe('b');
+  });
+});

@@ -4,7 +4,8 @@
  * How alarms are attributed (each alarm episode by the time it starts):
  * - `hit`: starts inside a station fault's window [start, end) at that station.
  * - `late`: starts within `lateSec` after a fault's end at that station (caused by the fault, useless).
- * - `outage`: starts during a feed outage or within `outagePostSec` after it (any station).
+ * - `outage`: starts during a feed outage or within `outagePostSec` after it (any station), unless
+ *   the detector's evidence shows the silence began over an hour before the outage.
  * - `unexplained`: everything else. Real locks already in the trace are unknown, so these are not
  *   called false: they give the false-alarm rate on un-injected station-time (an upper bound) and the
  *   top stations are listed so that a person can look.
@@ -22,6 +23,8 @@ import {
   type StationFaultKind,
 } from './faults.js';
 import type { AlarmEpisode } from './episodes.js';
+
+const PRE_SILENCE_SEC = 3600;
 
 export interface StationExposure {
   stationId: string;
@@ -173,6 +176,9 @@ export function scoreDetector(
   for (const o of outages) {
     outageSec += o.endSec - o.startSec + outagePost;
     for (const e of episodes) {
+      // A silence that had lasted an hour before the outage began was not caused by it: that alarm
+      // only happens to fall after it (it stays unexplained).
+      if (e.silenceStartSec !== null && e.silenceStartSec < o.startSec - PRE_SILENCE_SEC) continue;
       if (e.startSec >= o.startSec && e.startSec < o.endSec + outagePost && !attributed.has(e)) {
         attributed.add(e);
         outageAlarms++;

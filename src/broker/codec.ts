@@ -7,8 +7,16 @@ import { InvalidEventError } from '../storage/index.js';
  * Validated before publishing, so that a bad batch is refused whole, as the SQLite log does, and a
  * reader never meets a message it cannot use.
  */
-const count = z.number().int().min(0).max(2 ** 31);
-const sec = z.number().int().min(0).max(2 ** 40);
+const count = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 31);
+const sec = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 40);
 const system = z.string().regex(/^[A-Za-z0-9_-]{1,63}$/);
 const stationId = z.string().min(1).max(200);
 const after = z.strictObject({
@@ -30,7 +38,12 @@ const info = z.strictObject({
 });
 
 const eventSchema = z.discriminatedUnion('type', [
-  z.strictObject({ ...station, type: z.enum(['rented', 'returned']), bikeType: z.enum(['mechanical', 'electric', 'other']), count: count.min(1) }),
+  z.strictObject({
+    ...station,
+    type: z.enum(['rented', 'returned']),
+    bikeType: z.enum(['mechanical', 'electric', 'other']),
+    count: count.min(1),
+  }),
   z.strictObject({ ...station, type: z.literal('availability_changed') }),
   z.strictObject({
     ...station,
@@ -40,7 +53,13 @@ const eventSchema = z.discriminatedUnion('type', [
   }),
   z.strictObject({ ...base, type: z.literal('station_removed'), stationId }),
   z.strictObject({ ...station, type: z.literal('status_changed'), flag, from: z.boolean(), to: z.boolean() }),
-  z.strictObject({ ...base, type: z.literal('capacity_changed'), stationId, from: count.nullable(), to: count.nullable() }),
+  z.strictObject({
+    ...base,
+    type: z.literal('capacity_changed'),
+    stationId,
+    from: count.nullable(),
+    to: count.nullable(),
+  }),
   z.strictObject({ ...base, type: z.literal('snapshot'), stations: count, intervalSec: sec.nullable() }),
   z.strictObject({ ...base, type: z.literal('feed_gap'), fromSec: sec }),
   z.strictObject({ ...base, type: z.literal('feed_resumed'), gapSec: sec }),
@@ -53,7 +72,9 @@ export function validateEvent(e: FeedEvent): void {
   const issue = r.error.issues[0];
   const where = issue ? `${issue.path.join('.') || 'event'}: ${issue.message}` : 'invalid';
   const st = 'stationId' in e ? ` station ${String(e.stationId)}` : '';
-  throw new InvalidEventError(`invalid ${String((e as { type?: unknown }).type)} event at ${String(e.timeSec)}${st}: ${where}`);
+  throw new InvalidEventError(
+    `invalid ${String((e as { type?: unknown }).type)} event at ${String(e.timeSec)}${st}: ${where}`,
+  );
 }
 
 const encoder = new TextEncoder();
@@ -66,5 +87,5 @@ export function encodeEvent(e: FeedEvent): Uint8Array {
 /** Messages were validated when published; the stream is ours, so no second validation here. */
 export function decodeEvent(data: Uint8Array, offset: number): LoggedEvent {
   const e = JSON.parse(decoder.decode(data)) as FeedEvent;
-  return { ...e, offset } as LoggedEvent;
+  return { ...e, offset };
 }

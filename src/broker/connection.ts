@@ -32,7 +32,8 @@ export function natsServers(url: string): string[] {
 export async function connectNats(opts: NatsConnectOptions): Promise<NatsConnection> {
   const log = opts.logger ?? silentLogger;
   const servers = natsServers(opts.url);
-  if (servers.length === 0) throw new NatsUnavailableError('NATS URL is empty: give e.g. nats://127.0.0.1:4222');
+  if (servers.length === 0)
+    throw new NatsUnavailableError('NATS URL is empty: give e.g. nats://127.0.0.1:4222');
   let nc: NatsConnection;
   try {
     nc = await connect({
@@ -45,7 +46,9 @@ export async function connectNats(opts: NatsConnectOptions): Promise<NatsConnect
       waitOnFirstConnect: opts.waitOnFirstConnect ?? false,
     });
   } catch (err) {
-    throw new NatsUnavailableError(`cannot connect to NATS at ${servers.join(', ')}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new NatsUnavailableError(
+      `cannot connect to NATS at ${servers.join(', ')}: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   void (async () => {
     for await (const s of nc.status()) {

@@ -1,4 +1,10 @@
-import { AckPolicy, DeliverPolicy, type Consumer, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type Consumer,
+  type JetStreamClient,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
 import type { LoggedEvent } from '../events/index.js';
 import { decodeEvent } from './codec.js';
 import { isConsumerNotFound } from './errors.js';
@@ -32,9 +38,10 @@ export class StreamCursor {
     try {
       return await this.readOnce(afterOffset, limit);
     } catch (err) {
-      // The consumer may be gone (expired, NATS restarted): once more with a new one.
-      if (!isConsumerNotFound(err) && !isMissingConsumer(err)) throw err;
+      // Whatever failed, the consumer may be gone or half-read: the next read starts a new one.
       this.consumer = null;
+      // Gone (expired, NATS restarted with our in-memory consumer): once more at once.
+      if (!isConsumerNotFound(err) && !isMissingConsumer(err)) throw err;
       return this.readOnce(afterOffset, limit);
     }
   }

@@ -1,4 +1,12 @@
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type PubAck } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+  type PubAck,
+} from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { eventKey, type FeedEvent, type LoggedEvent } from '../events/index.js';
 import type { Logger } from '../log/index.js';
@@ -80,7 +88,10 @@ export class JetStreamLog implements EventLog {
     const layout = brokerLayout(opts.stream, opts.subjectPrefix);
     let nc = opts.connection;
     const owns = nc === undefined;
-    nc ??= await connectNats({ url: opts.url ?? 'nats://127.0.0.1:4222', ...(opts.logger ? { logger: opts.logger } : {}) });
+    nc ??= await connectNats({
+      url: opts.url ?? 'nats://127.0.0.1:4222',
+      ...(opts.logger ? { logger: opts.logger } : {}),
+    });
     try {
       const jsm = await jetstreamManager(nc);
       const js = jetstream(nc);
@@ -92,10 +103,23 @@ export class JetStreamLog implements EventLog {
       });
       let offsets = opts.offsets;
       if (offsets === undefined) {
-        await ensureStream(jsm, { name: layout.offsetsStream, subjects: [`${layout.offsetsPrefix}.>`], maxMsgsPerSubject: 1 });
+        await ensureStream(jsm, {
+          name: layout.offsetsStream,
+          subjects: [`${layout.offsetsPrefix}.>`],
+          maxMsgsPerSubject: 1,
+        });
         offsets = new JetStreamOffsetBook(js, jsm, layout.offsetsStream, layout.offsetsPrefix);
       }
-      return new JetStreamLog(nc, js, jsm, layout, opts.partitions ?? DEFAULT_PARTITIONS, offsets, owns, opts.publishWindow ?? DEFAULT_PUBLISH_WINDOW);
+      return new JetStreamLog(
+        nc,
+        js,
+        jsm,
+        layout,
+        opts.partitions ?? DEFAULT_PARTITIONS,
+        offsets,
+        owns,
+        opts.publishWindow ?? DEFAULT_PUBLISH_WINDOW,
+      );
     } catch (err) {
       if (owns) await nc.close();
       throw err;
@@ -111,17 +135,21 @@ export class JetStreamLog implements EventLog {
       const acks = await Promise.allSettled(pending.map((p) => p.ack));
       const batch = pending;
       pending = [];
-      let failure: unknown = null;
+      let failure: Error | null = null;
       for (let i = 0; i < acks.length; i++) {
         const r = acks[i]!;
-        if (r.status === 'rejected') failure ??= r.reason;
-        else if (!r.value.duplicate) out.push({ ...batch[i]!.event, offset: r.value.seq } as LoggedEvent);
+        if (r.status === 'rejected')
+          failure ??= r.reason instanceof Error ? r.reason : new Error(String(r.reason));
+        else if (!r.value.duplicate) out.push({ ...batch[i]!.event, offset: r.value.seq });
       }
       if (failure !== null) throw failure;
     };
     for (const event of events) {
       if (event.type === 'snapshot' || pending.length >= this.publishWindow) await settle();
-      pending.push({ event, ack: this.js.publish(this.subjects.of(event), encodeEvent(event), { msgID: eventKey(event) }) });
+      pending.push({
+        event,
+        ack: this.js.publish(this.subjects.of(event), encodeEvent(event), { msgID: eventKey(event) }),
+      });
     }
     await settle();
     return out;
@@ -202,7 +230,12 @@ export class JetStreamLog implements EventLog {
 
   /** Deletes every stream of this layout (tests, `dockwatch` never calls it). */
   async destroy(): Promise<void> {
-    for (const name of [this.layout.eventsStream, this.layout.offsetsStream, this.layout.snapshotsStream, this.layout.leasesStream]) {
+    for (const name of [
+      this.layout.eventsStream,
+      this.layout.offsetsStream,
+      this.layout.snapshotsStream,
+      this.layout.leasesStream,
+    ]) {
       await deleteStreamIfExists(this.jsm, name);
     }
   }
@@ -222,7 +255,8 @@ export class SystemEventLog implements EventLog {
 
   append(events: FeedEvent[]): Promise<LoggedEvent[]> {
     for (const e of events) {
-      if (e.system !== this.system) throw new Error(`event of system ${e.system} appended to the log view of ${this.system}`);
+      if (e.system !== this.system)
+        throw new Error(`event of system ${e.system} appended to the log view of ${this.system}`);
     }
     return this.log.append(events);
   }
@@ -238,7 +272,9 @@ export class SystemEventLog implements EventLog {
 
   /** Sequence of this system's newest event, 0 when it has none. */
   async lastOffset(): Promise<number> {
-    const m = await this.log.jsm.streams.getMessage(this.log.layout.eventsStream, { last_by_subj: this.log.subjects.ofSystem(this.system) });
+    const m = await this.log.jsm.streams.getMessage(this.log.layout.eventsStream, {
+      last_by_subj: this.log.subjects.ofSystem(this.system),
+    });
     return m?.seq ?? 0;
   }
 

@@ -30,7 +30,8 @@ export function brokerLayout(stream: string = DEFAULT_EVENTS_STREAM, eventsPrefi
   checkToken(stream, 'stream name');
   return {
     eventsStream: stream,
-    eventsPrefix: eventsPrefix ?? (stream === DEFAULT_EVENTS_STREAM ? 'dockwatch.events' : `dockwatch.${stream}`),
+    eventsPrefix:
+      eventsPrefix ?? (stream === DEFAULT_EVENTS_STREAM ? 'dockwatch.events' : `dockwatch.${stream}`),
     snapshotsStream: `${stream}_SNAPSHOTS`,
     snapshotsPrefix: `dockwatch.snapshots.${stream}`,
     offsetsStream: `${stream}_OFFSETS`,

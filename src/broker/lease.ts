@@ -2,7 +2,7 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { JetStreamLog } from './event-log.js';
 import { isWrongLastSequence } from './errors.js';
 import { ensureStream } from './streams.js';
-import { checkToken, fnv1a } from './subjects.js';
+import { checkToken, hash32 } from './subjects.js';
 
 /**
  * Leases and worker membership for `process` workers, in a JetStream stream with one message per
@@ -37,11 +37,25 @@ export class LeaseTable {
     readonly ttlMs: number,
   ) {}
 
-  static async open(log: JetStreamLog, opts: { group: string; workerId: string; ttlMs: number }): Promise<LeaseTable> {
+  static async open(
+    log: JetStreamLog,
+    opts: { group: string; workerId: string; ttlMs: number },
+  ): Promise<LeaseTable> {
     checkToken(opts.group, 'worker group');
     checkToken(opts.workerId, 'worker id');
-    await ensureStream(log.jsm, { name: log.layout.leasesStream, subjects: [`${log.layout.leasesPrefix}.>`], maxMsgsPerSubject: 1 });
-    return new LeaseTable(log.js, log.jsm, log.layout.leasesStream, `${log.layout.leasesPrefix}.${opts.group}`, opts.workerId, opts.ttlMs);
+    await ensureStream(log.jsm, {
+      name: log.layout.leasesStream,
+      subjects: [`${log.layout.leasesPrefix}.>`],
+      maxMsgsPerSubject: 1,
+    });
+    return new LeaseTable(
+      log.js,
+      log.jsm,
+      log.layout.leasesStream,
+      `${log.layout.leasesPrefix}.${opts.group}`,
+      opts.workerId,
+      opts.ttlMs,
+    );
   }
 
   /** Still ours to act on: renewed within half the TTL. */
@@ -59,7 +73,8 @@ export class LeaseTable {
     const live: string[] = [];
     for (const subject of Object.keys(info.state.subjects ?? {})) {
       const m = await this.jsm.streams.getMessage(this.stream, { last_by_subj: subject });
-      if (m !== null && nowMs - m.time.getTime() < this.ttlMs) live.push(subject.slice(subject.lastIndexOf('.') + 1));
+      if (m !== null && nowMs - m.time.getTime() < this.ttlMs)
+        live.push(subject.slice(subject.lastIndexOf('.') + 1));
     }
     return live.sort();
   }
@@ -91,7 +106,7 @@ export class LeaseTable {
     let best: string | null = null;
     let bestScore = -1;
     for (const w of workers) {
-      const score = fnv1a(`${w}|${system}`);
+      const score = hash32(`${w}|${system}`);
       if (score > bestScore || (score === bestScore && best !== null && w < best)) {
         best = w;
         bestScore = score;
@@ -107,9 +122,13 @@ export class LeaseTable {
   private async write(system: string, lastSeq: number, owner: string | null): Promise<Lease | null> {
     const startedMs = Date.now();
     try {
-      const ack = await this.js.publish(this.leaseSubject(system), JSON.stringify({ owner } satisfies LeaseBody), {
-        expect: { lastSubjectSequence: lastSeq },
-      });
+      const ack = await this.js.publish(
+        this.leaseSubject(system),
+        JSON.stringify({ owner } satisfies LeaseBody),
+        {
+          expect: { lastSubjectSequence: lastSeq },
+        },
+      );
       return { system, seq: ack.seq, renewedAtMs: startedMs };
     } catch (err) {
       if (isWrongLastSequence(err)) return null;

@@ -32,7 +32,8 @@ export class JetStreamOffsetBook implements OffsetBook {
   }
 
   async commitOffset(consumer: string, offset: number): Promise<void> {
-    if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`offset must be a whole number >= 0, got ${offset}`);
+    if (!Number.isSafeInteger(offset) || offset < 0)
+      throw new RangeError(`offset must be a whole number >= 0, got ${offset}`);
     await this.js.publish(this.subject(consumer), String(offset));
   }
 }

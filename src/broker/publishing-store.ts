@@ -16,19 +16,21 @@ export interface PublishingStore extends Store {
 }
 
 export function publishingStore(store: Store, log: JetStreamLog): PublishingStore {
-  const own = {
-    skipKeys: null as Set<string> | null,
-    async commitDiff(system: string, events: FeedEvent[], update: DiffUpdate): Promise<LoggedEvent[]> {
-      const skip = own.skipKeys;
-      const fresh = skip === null ? events : events.filter((e) => !skip.has(eventKey(e)));
-      const logged = fresh.length > 0 ? await log.append(fresh) : [];
-      await store.commitDiff(system, [], update);
-      return logged;
-    },
+  const own = { skipKeys: null as Set<string> | null };
+  const commitDiff = async (
+    system: string,
+    events: FeedEvent[],
+    update: DiffUpdate,
+  ): Promise<LoggedEvent[]> => {
+    const skip = own.skipKeys;
+    const fresh = skip === null ? events : events.filter((e) => !skip.has(eventKey(e)));
+    const logged = fresh.length > 0 ? await log.append(fresh) : [];
+    await store.commitDiff(system, [], update);
+    return logged;
   };
   return new Proxy(store, {
     get(target, prop) {
-      if (prop === 'commitDiff') return own.commitDiff;
+      if (prop === 'commitDiff') return commitDiff;
       if (prop === 'skipKeys') return own.skipKeys;
       const value: unknown = Reflect.get(target, prop);
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;

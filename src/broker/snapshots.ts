@@ -41,15 +41,29 @@ export class SnapshotLog {
   }
 
   /** Idempotent by (system, document time). */
-  async publish(system: string, doc: StatusDocument, rejectedStationIds: Iterable<string> = []): Promise<void> {
+  async publish(
+    system: string,
+    doc: StatusDocument,
+    rejectedStationIds: Iterable<string> = [],
+  ): Promise<void> {
     const body = gzipSync(JSON.stringify({ doc, rejectedStationIds: [...rejectedStationIds] }), { level: 1 });
     await this.log.js.publish(this.subject(system), body, { msgID: `${system}|${doc.lastUpdatedSec}` });
   }
 
   async last(system: string): Promise<RawSnapshot | null> {
-    const m = await this.log.jsm.streams.getMessage(this.log.layout.snapshotsStream, { last_by_subj: this.subject(system) });
+    const m = await this.log.jsm.streams.getMessage(this.log.layout.snapshotsStream, {
+      last_by_subj: this.subject(system),
+    });
     if (m === null) return null;
-    const body = JSON.parse(gunzipSync(m.data).toString('utf8')) as { doc: StatusDocument; rejectedStationIds: string[] };
-    return { system, doc: body.doc, rejectedStationIds: body.rejectedStationIds, storedAtMs: m.time.getTime() };
+    const body = JSON.parse(gunzipSync(m.data).toString('utf8')) as {
+      doc: StatusDocument;
+      rejectedStationIds: string[];
+    };
+    return {
+      system,
+      doc: body.doc,
+      rejectedStationIds: body.rejectedStationIds,
+      storedAtMs: m.time.getTime(),
+    };
   }
 }

@@ -28,7 +28,9 @@ export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Pro
     const info = await jsm.streams.info(spec.name);
     for (const s of spec.subjects) {
       if (!info.config.subjects?.includes(s)) {
-        throw new Error(`JetStream stream ${spec.name} exists with subjects ${JSON.stringify(info.config.subjects)}, expected ${s}`);
+        throw new Error(
+          `JetStream stream ${spec.name} exists with subjects ${JSON.stringify(info.config.subjects)}, expected ${s}`,
+        );
       }
     }
     const windowNs = (spec.duplicateWindowSec ?? 0) * NS_PER_SEC;

@@ -2,8 +2,8 @@ import type { FeedEvent } from '../events/index.js';
 
 /**
  * Subject layout of the event stream: `<prefix>.<system>.<partition>`.
- * - station events go to partition `p<hash(station) mod N>` (FNV-1a 32-bit, stable across
- *   processes and versions: changing it would move stations between partitions);
+ * - station events go to partition `p<hash32(station) mod N>` (stable across processes and
+ *   versions: changing it would move stations between partitions);
  * - events without a station (snapshot, feed_gap, feed_resumed) go to `_system`.
  * A consumer of one system reads `<prefix>.<system>.>`: all its partitions and `_system` in stream
  * order, so it sees each document's station events before the `snapshot` that closes it. The
@@ -21,7 +21,9 @@ export class SubjectTokenError extends Error {
 
 export function checkToken(value: string, what: string): string {
   if (!TOKEN.test(value)) {
-    throw new SubjectTokenError(`${what} ${JSON.stringify(value)} cannot be used in a NATS subject: use letters, digits, - or _ (max 63)`);
+    throw new SubjectTokenError(
+      `${what} ${JSON.stringify(value)} cannot be used in a NATS subject: use letters, digits, - or _ (max 63)`,
+    );
   }
   return value;
 }
@@ -36,8 +38,22 @@ export function fnv1a(text: string): number {
   return h >>> 0;
 }
 
+/**
+ * FNV-1a followed by MurmurHash3's 32-bit finaliser (fmix32, Appleby): FNV alone spreads similar
+ * short keys ("sys-1", "sys-2"…) poorly over a few buckets; the finaliser avalanches every bit.
+ */
+export function hash32(text: string): number {
+  let h = fnv1a(text);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
 export function stationPartition(stationId: string, partitions: number): string {
-  return `p${fnv1a(stationId) % partitions}`;
+  return `p${hash32(stationId) % partitions}`;
 }
 
 export class EventSubjects {

@@ -21,7 +21,8 @@ export interface SystemCollectorOptions {
   retryDelayMs?: number;
 }
 
-type Item = { kind: 'status'; doc: StatusDocument; rejected: string[] } | { kind: 'info'; doc: InformationDocument };
+type Item =
+  { kind: 'status'; doc: StatusDocument; rejected: string[] } | { kind: 'info'; doc: InformationDocument };
 
 const MAX_RETRY_DELAY_MS = 10_000;
 /** Events published at most this long before their raw document's server timestamp is read back. */
@@ -72,16 +73,20 @@ export class SystemCollector {
     this.stopped = true;
     this.wake?.();
     await this.draining;
-    if (this.queue.length > 0) this.log.warn({ buffered: this.queue.length }, 'stopping with documents not yet published');
+    if (this.queue.length > 0)
+      this.log.warn({ buffered: this.queue.length }, 'stopping with documents not yet published');
   }
 
   private enqueue(item: Item): void {
     if (this.stopped) return;
-    if (this.queue.length >= this.opts.maxBufferedDocuments) {
+    // Never drop the head while it is being published (the drain loop removes it when done).
+    const from = this.draining === null ? 0 : 1;
+    if (this.queue.length >= this.opts.maxBufferedDocuments && this.queue.length > from) {
       // Keep the newest: the diff of the next kept document covers the dropped ones' net change,
       // and a silence longer than the gap threshold is marked feed_gap (blind, not inactive).
-      const i = this.queue.findIndex((q) => q.kind === 'status');
-      const dropped = this.queue.splice(i < 0 ? 0 : i, 1)[0]!;
+      let i = from;
+      while (i < this.queue.length - 1 && this.queue[i]!.kind !== 'status') i++;
+      const dropped = this.queue.splice(i, 1)[0]!;
       brokerMetrics.droppedDocuments.inc({ system: this.opts.system });
       this.log.warn(
         { droppedDocumentSec: dropped.doc.lastUpdatedSec, buffered: this.queue.length },
@@ -107,10 +112,13 @@ export class SystemCollector {
       const item = this.queue[0]!;
       try {
         await this.handle(item);
-        this.queue.shift();
+        if (this.queue[0] === item) this.queue.shift();
         brokerMetrics.bufferedDocuments.set({ system: this.opts.system }, this.queue.length);
         if (this.failures > 0) {
-          this.log.info({ attempts: this.failures, buffered: this.queue.length }, 'publishing again: draining the buffered documents');
+          this.log.info(
+            { attempts: this.failures, buffered: this.queue.length },
+            'publishing again: draining the buffered documents',
+          );
           this.failures = 0;
         }
       } catch (err) {
@@ -120,11 +128,17 @@ export class SystemCollector {
         brokerMetrics.publishFailures.inc({ system: this.opts.system });
         if (this.failures === 1 || this.failures % 20 === 0) {
           this.log.warn(
-            { err: err instanceof Error ? err.message : String(err), attempts: this.failures, buffered: this.queue.length },
+            {
+              err: err instanceof Error ? err.message : String(err),
+              attempts: this.failures,
+              buffered: this.queue.length,
+            },
             'cannot publish to NATS or save to the store: buffering documents in memory and retrying',
           );
         }
-        await this.sleep(Math.min((this.opts.retryDelayMs ?? 500) * 2 ** (this.failures - 1), MAX_RETRY_DELAY_MS));
+        await this.sleep(
+          Math.min((this.opts.retryDelayMs ?? 500) * 2 ** (this.failures - 1), MAX_RETRY_DELAY_MS),
+        );
       }
     }
   }
@@ -142,7 +156,9 @@ export class SystemCollector {
 
   private async openProducer(): Promise<Producer> {
     if (this.producer) return this.producer;
-    const producer = new Producer(this.store, this.opts.system, { gapThresholdSec: this.opts.gapThresholdSec });
+    const producer = new Producer(this.store, this.opts.system, {
+      gapThresholdSec: this.opts.gapThresholdSec,
+    });
     await producer.init();
     await this.recover(producer);
     this.producer = producer;
@@ -161,14 +177,23 @@ export class SystemCollector {
     if (last === null) return;
     const timeSec = last.doc.lastUpdatedSec;
     if (producer.lastDocumentSec !== null && timeSec <= producer.lastDocumentSec) return;
-    const already = await this.opts.log.readSystemSince(this.opts.system, new Date(last.storedAtMs - RECOVERY_MARGIN_MS));
+    const already = await this.opts.log.readSystemSince(
+      this.opts.system,
+      new Date(last.storedAtMs - RECOVERY_MARGIN_MS),
+    );
     const keys = new Set<string>();
     for (const e of already) if (e.timeSec === timeSec) keys.add(eventKey(e));
     this.store.skipKeys = keys;
     try {
-      const logged = await producer.ingestStatus(last.doc, last.rejectedStationIds.length > 0 ? new Set(last.rejectedStationIds) : undefined);
+      const logged = await producer.ingestStatus(
+        last.doc,
+        last.rejectedStationIds.length > 0 ? new Set(last.rejectedStationIds) : undefined,
+      );
       brokerMetrics.recoveredDocuments.inc({ system: this.opts.system });
-      this.log.info({ documentSec: timeSec, alreadyPublished: keys.size, published: logged.length }, 'finished a document half-published before a crash');
+      this.log.info(
+        { documentSec: timeSec, alreadyPublished: keys.size, published: logged.length },
+        'finished a document half-published before a crash',
+      );
     } finally {
       this.store.skipKeys = null;
     }

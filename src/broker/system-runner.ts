@@ -43,7 +43,9 @@ export class SystemRunner {
         // Only the producer uses it, and a worker's producer never ingests: any value.
         gapThresholdSec: 180,
         logger: opts.logger,
-        ...(opts.checkpointEverySnapshots !== undefined ? { checkpointEverySnapshots: opts.checkpointEverySnapshots } : {}),
+        ...(opts.checkpointEverySnapshots !== undefined
+          ? { checkpointEverySnapshots: opts.checkpointEverySnapshots }
+          : {}),
         ...(opts.detectorOptions ? { detectorOptions: opts.detectorOptions } : {}),
       });
       return new SystemRunner(opts.system, pipeline, view);

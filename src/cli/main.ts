@@ -9,6 +9,7 @@ import { runRecordCommand } from './record-command.js';
 import { runSimulate } from './simulate.js';
 import { runDemo } from './demo.js';
 import { runBacktest } from './backtest.js';
+import { runCollect, runProcess, runServe } from './roles.js';
 
 const program = new Command('dockwatch')
   .description('Watches a bike-share GBFS feed and tells which stations are locked.')
@@ -77,6 +78,35 @@ program
       faults: Array.isArray(opts['fault']) ? opts['fault'] : [],
     });
   });
+
+const broker = (cmd: Command): Command =>
+  cmd
+    .option('--nats-url <url>', 'NATS (env DOCKWATCH_NATS_URL; default nats://127.0.0.1:4222)')
+    .option('--stream <name>', 'JetStream events stream (env DOCKWATCH_NATS_STREAM; default DOCKWATCH_EVENTS)');
+
+broker(common(program.command('collect')))
+  .description('scale-out role: poll the feeds of a systems file, publish documents and events to NATS JetStream')
+  .option('--systems <file>', 'YAML or JSON systems file (env DOCKWATCH_SYSTEMS_FILE)')
+  .option('--max-buffered-documents <n>', 'per system while NATS or the store is down', '120')
+  .action((o: Record<string, string | undefined>) => runCollect(o));
+
+broker(common(program.command('process')))
+  .description('scale-out role: consume the event log (activity + detection); run N of them, work is split by system')
+  .option('--worker-id <id>', 'worker name (default: host and pid)')
+  .option('--group <name>', 'workers sharing the systems')
+  .option('--lease-ttl-sec <n>', 'seconds before a dead worker\'s systems move')
+  .option('--checkpoint-every <n>', 'detector checkpoint cadence, in documents')
+  .option('--systems <file>', 'only these systems')
+  .action((o: Record<string, string | undefined>) => runProcess(o));
+
+common(program.command('serve'))
+  .description('scale-out role: the API and web app over the store (stateless; run N replicas)')
+  .option('--host <host>', 'HTTP listen address')
+  .option('--port <port>', 'HTTP port')
+  .option('--tile-url <url>', "map tiles, '' for none")
+  .option('--language <code>', 'default language of the web app')
+  .option('--poll-interval-sec <n>', 'cache lifetime of API answers')
+  .action((o: Record<string, string | undefined>) => runServe(o));
 
 program
   .command('backtest')

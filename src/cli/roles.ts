@@ -28,7 +28,9 @@ function env(name: string): string | undefined {
 
 function baseConfig(opts: RoleOptions): Config {
   return loadConfig({
-    database: opts['database'] ?? (env('DOCKWATCH_DATABASE') === undefined ? env('DOCKWATCH_DATABASE_URL') : undefined),
+    database:
+      opts['database'] ??
+      (env('DOCKWATCH_DATABASE') === undefined ? env('DOCKWATCH_DATABASE_URL') : undefined),
     detector: opts['detector'],
     minHistoryDays: opts['minHistoryDays'],
     logLevel: opts['logLevel'],
@@ -50,7 +52,8 @@ function natsOptions(opts: RoleOptions): { url: string; stream: string } {
 function positive(value: string | undefined, what: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${what} must be a number > 0, got ${JSON.stringify(value)}`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new Error(`${what} must be a number > 0, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -71,7 +74,10 @@ async function openLogPatiently(opts: RoleOptions, logger: Logger): Promise<JetS
       }
     } catch (err) {
       if (attempt === 1 || attempt % 10 === 0) {
-        logger.warn({ err: err instanceof Error ? err.message : String(err), attempt }, `NATS JetStream at ${url} not ready: retrying`);
+        logger.warn(
+          { err: err instanceof Error ? err.message : String(err), attempt },
+          `NATS JetStream at ${url} not ready: retrying`,
+        );
       }
       await new Promise((r) => setTimeout(r, Math.min(500 * attempt, 5_000)));
     }
@@ -92,7 +98,8 @@ export async function startCollect(opts: RoleOptions): Promise<RunningRole> {
   const config = baseConfig(opts);
   const logger = createLogger({ level: config.logLevel });
   const file = opts['systems'] ?? env('DOCKWATCH_SYSTEMS_FILE');
-  if (file === undefined) throw new Error('collect needs --systems FILE (or DOCKWATCH_SYSTEMS_FILE): the systems to watch');
+  if (file === undefined)
+    throw new Error('collect needs --systems FILE (or DOCKWATCH_SYSTEMS_FILE): the systems to watch');
   const systems = loadSystemsFile(file);
   return withStore(config, logger, async (store) => {
     const log = await openLogPatiently({ ...opts, role: 'collect' }, logger);
@@ -129,7 +136,9 @@ export async function startProcess(opts: RoleOptions): Promise<RunningRole> {
       leaseTtlMs: positive(opts['leaseTtlSec'], '--lease-ttl-sec', 15) * 1000,
       ...(opts['workerId'] ? { workerId: opts['workerId'] } : {}),
       ...(opts['group'] ? { group: opts['group'] } : {}),
-      ...(opts['checkpointEvery'] ? { checkpointEverySnapshots: positive(opts['checkpointEvery'], '--checkpoint-every', 60) } : {}),
+      ...(opts['checkpointEvery']
+        ? { checkpointEverySnapshots: positive(opts['checkpointEvery'], '--checkpoint-every', 60) }
+        : {}),
       ...(only !== undefined ? { systems: loadSystemsFile(only).map((s) => s.id) } : {}),
     });
     await service.start();
@@ -152,7 +161,9 @@ export async function startServe(opts: RoleOptions): Promise<RunningRole & { url
   const logger = createLogger({ level: config.logLevel });
   return withStore(config, logger, async (store) => {
     const systems = await store.listSystems();
-    const record = config.systemId ? systems.find((s) => s.id === config.systemId) : systems.sort((a, b) => a.id.localeCompare(b.id))[0];
+    const record = config.systemId
+      ? systems.find((s) => s.id === config.systemId)
+      : systems.sort((a, b) => a.id.localeCompare(b.id))[0];
     if (record === undefined) {
       throw new Error(
         config.systemId

@@ -26,9 +26,17 @@ const timeZone = z.string().refine((tz) => {
 }, 'must be an IANA time zone such as Europe/Paris');
 
 export const systemEntrySchema = z.strictObject({
-  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, 'must be letters, digits, - or _ (max 63), as it names NATS subjects'),
+  id: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/,
+      'must be letters, digits, - or _ (max 63), as it names NATS subjects',
+    ),
   name: z.string().min(1, 'must not be empty').max(200).optional(),
-  feedUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL of a gbfs.json or station_status.json' }),
+  feedUrl: z.url({
+    protocol: /^https?$/,
+    error: 'must be an http(s) URL of a gbfs.json or station_status.json',
+  }),
   timezone: timeZone.optional(),
   pollIntervalSec: z
     .number({ error: 'must be a number of seconds' })
@@ -41,7 +49,10 @@ export const systemEntrySchema = z.strictObject({
 export type SystemEntry = Omit<z.infer<typeof systemEntrySchema>, 'name'> & { name: string };
 
 const listSchema = z.array(systemEntrySchema, { error: 'must be a list of systems' });
-const fileSchema = z.strictObject({ systems: listSchema }, { error: 'must be a list of systems or { systems: [...] }' });
+const fileSchema = z.strictObject(
+  { systems: listSchema },
+  { error: 'must be a list of systems or { systems: [...] }' },
+);
 
 export class SystemsFileError extends Error {
   constructor(
@@ -59,12 +70,17 @@ export function parseSystemsFile(text: string, file: string): SystemEntry[] {
   try {
     raw = /\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new SystemsFileError(file, [`not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${err instanceof Error ? err.message : String(err)}`]);
+    throw new SystemsFileError(file, [
+      `not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${err instanceof Error ? err.message : String(err)}`,
+    ]);
   }
   // Validate against the shape the file has, so errors name the right fields.
   const parsed = (Array.isArray(raw) ? listSchema : fileSchema).safeParse(raw);
   if (!parsed.success) {
-    throw new SystemsFileError(file, parsed.error.issues.map((i) => `${describePath(i.path)}: ${i.message}`));
+    throw new SystemsFileError(
+      file,
+      parsed.error.issues.map((i) => `${describePath(i.path)}: ${i.message}`),
+    );
   }
   const entries = Array.isArray(parsed.data) ? parsed.data : parsed.data.systems;
   if (entries.length === 0) throw new SystemsFileError(file, ['no systems: list at least one']);

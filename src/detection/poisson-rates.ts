@@ -91,6 +91,16 @@ export class RateTable {
   }
 
   /**
+   * Shape of the gamma posterior of station i's level: its learned events (after forgetting) plus
+   * the prior's pseudo-events. Few events = an uncertain rate (Gelman et al., Bayesian Data
+   * Analysis, §2.6: the gamma–Poisson predictive is negative binomial with this shape).
+   */
+  evidenceEvents(i: number): number {
+    const sysMean = this.sysTotalE > 0 ? this.sysTotalN / this.sysTotalE : 0;
+    return this.stationN[i]! + LEVEL_PRIOR_HOURS * sysMean;
+  }
+
+  /**
    * Exponential forgetting, applied once a day, so that a station whose use changes (new
    * neighbourhood, season) is re-learned within weeks.
    */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ActivityModel } from '../activity/index.js';
 import type { CountsAfter, LoggedEvent } from '../events/types.js';
-import { PoissonDetector } from './poisson.js';
+import { PoissonDetector, binnedHazard } from './poisson.js';
 import type { StateChange } from './types.js';
 
 const DAY = 86_400;
@@ -123,7 +123,7 @@ describe('PoissonDetector', () => {
     const changes = onlyA(replay(log.events)).filter((c) => c.from !== 'learning');
     expect(changes.map((c) => c.to)).toEqual(['locked', 'ok']);
     const [lock, unlock] = changes as [StateChange, StateChange];
-    // 3 moves/h: an over-dispersed p < 1e-4 needs about 15 expected moves, i.e. ~5 h of silence.
+    // 3 moves/h in half the polls: p < 1e-4 (κ ≈ 10) needs Λ ≈ 15, i.e. 0.69 per poll, ~3.6 h of silence.
     expect(lock.timeSec - lockAt).toBeGreaterThan(2 * 3600);
     expect(lock.timeSec - lockAt).toBeLessThan(8 * 3600);
     expect(lock.confidence).toBeGreaterThan(0.9999);
@@ -180,5 +180,47 @@ describe('PoissonDetector', () => {
     expect(onlyA(fromA).map((c) => c.to)).toEqual(['locked', 'ok']);
     expect(before.map((c) => c.to)).toEqual(['ok']);
     expect(b.states()).toEqual(a.states());
+  });
+
+  it('reads learned occurrence rates as per-poll probabilities: a busy station is locked sooner', () => {
+    expect(binnedHazard(0.01)).toBe(0.01); // quiet: the same as a Poisson mean
+    expect(binnedHazard(0.5)).toBeCloseTo(Math.LN2, 12); // P(move in a poll) = ½ ⇒ intensity ln 2
+    expect(binnedHazard(2)).toBeCloseTo(-Math.log(0.05), 12); // capped: one poll is never certain
+    const log = history();
+    const lockAt = T0 + 4 * DAY;
+    log.run(lockAt, lockAt + 12 * 3600, () => 0);
+    const lockTime = (binned: boolean) =>
+      onlyA(replay(log.events, new PoissonDetector({ system: 's', minHistoryDays: 3, binned }))).find(
+        (c) => c.to === 'locked',
+      )!.timeSec;
+    // Moves in half the polls: −ln(1 − ½) = 0.69 per poll instead of 0.5, a lock ~28 % sooner.
+    expect(lockTime(true)).toBeLessThan(lockTime(false) - 1800);
+  });
+
+  it('asks a longer silence of a station whose rate rests on few events (rate uncertainty)', () => {
+    // One move every 2 h, four days: ~48 learned events per direction, so 1/κ = 1/10 + 1/48 or so.
+    const sparse = (t: number) => ((t / 600) % 24 === 6 ? -1 : (t / 600) % 24 === 18 ? 1 : 0);
+    const log = new Log();
+    log.add(T0);
+    log.run(T0, T0 + 4 * DAY, sparse);
+    const lockAt = T0 + 4 * DAY;
+    log.run(lockAt, lockAt + 4 * DAY, () => 0);
+    const lock = (rateUncertainty: boolean) =>
+      onlyA(
+        replay(log.events, new PoissonDetector({ system: 's', minHistoryDays: 3, rateUncertainty })),
+      ).find((c) => c.to === 'locked')!;
+    const withU = lock(true);
+    const without = lock(false);
+    expect(withU.timeSec).toBeGreaterThan(without.timeSec);
+    // Both alarms still carry p < alarmP under their own κ.
+    expect(withU.evidence!['pValue']).toBeLessThan(1e-4);
+    expect(withU.evidence!['expected']).toBeGreaterThan(without.evidence!['expected']);
+  });
+
+  it('takes its name from the options (several operating points side by side in a backtest)', () => {
+    expect(new PoissonDetector({ system: 's', minHistoryDays: 3 }).name).toBe('poisson');
+    expect(
+      new PoissonDetector({ system: 's', minHistoryDays: 3, name: 'poisson-1e-3', alarmP: 1e-3 }).name,
+    ).toBe('poisson-1e-3');
   });
 });

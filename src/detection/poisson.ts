@@ -12,13 +12,19 @@
  * - The silence test: P(no event | expected Λ) under a negative binomial (gamma–Poisson,
  *   over-dispersed: day-to-day demand varies far more than Poisson), P0 = (1 + Λ/κ)^−κ. An alarm
  *   when P0 < `alarmP`, with confidence 1 − P0. Three tests: no activity at all → `locked`, no rental
- *   → `rent_blocked`, no return → `return_blocked`.
+ *   → `rent_blocked`, no return → `return_blocked`. For a lock (rate → 0) this *is* Page's CUSUM
+ *   (1954) of the rate: the log-likelihood ratio grows by the expected count while silent and any
+ *   event sends it to −∞, so "Λ since the last event > threshold" is the sequential test itself.
+ * - Λ is counted in polls, not in a Poisson mean: rates are learned as occurrences per poll, and a
+ *   silent poll of a station that moves in half of its polls weighs −ln ½ (binnedHazard).
+ * - κ per station: 1/κ = 1/κ0 + 1/a, a = the station's learned events (rate uncertainty).
  * - Hysteresis: entering needs P0 < alarmP; leaving needs activity in the blocked direction (any
  *   activity for `locked`, whose cause is usually the whole station). No state flaps on noise.
  * - Blind time (feed_gap) counts neither as exposure nor as silence; time under an alarm teaches
  *   nothing (a long real lock must not become the station's "usual").
  */
 import type { LoggedEvent } from '../events/types.js';
+import { binnedHazard, localBucket, silenceP, silenceThreshold } from './poisson-math.js';
 import { RateTable, type RateTableState } from './poisson-rates.js';
 import type { ActivityView, DetectedState, Detector, Evidence, StateChange } from './types.js';
 
@@ -35,6 +41,10 @@ export interface PoissonOptions {
   levelHalfLifeSec?: number;
   /** Forgetting factor applied to the learned rates at each local midnight. */
   dailyDecay?: number;
+  /** Read learned rates as per-poll occurrence probabilities (see binnedHazard). Default true. */
+  binned?: boolean;
+  /** Widen the test by each station's own rate uncertainty (see kappaFor). Default true. */
+  rateUncertainty?: boolean;
 }
 
 /** Availability factors by bikes (resp. free docks) 0, 1, 2, 3+ (Bay Wheels 2023-04, see above). */
@@ -84,6 +94,8 @@ export class PoissonDetector implements Detector {
   private readonly alarmLambda: number;
   private readonly levelHalfLifeSec: number;
   private readonly dailyDecay: number;
+  private readonly binned: boolean;
+  private readonly rateUncertainty: boolean;
   private rent = new RateTable();
   private ret = new RateTable();
   private stations: Station[] = [];
@@ -99,6 +111,8 @@ export class PoissonDetector implements Detector {
   private docObserved = 0;
   private docExpected = 0;
   private lastLevelSec = 0;
+  /** Typical seconds between documents: the bin of the occurrence counts. */
+  private pollSec = 600;
 
   constructor(opts: PoissonOptions) {
     this.name = opts.name ?? 'poisson';
@@ -106,9 +120,11 @@ export class PoissonDetector implements Detector {
     this.minHistorySec = opts.minHistoryDays * 86_400;
     this.alarmP = opts.alarmP ?? 1e-4;
     this.kappa = opts.dispersion ?? 10;
-    this.alarmLambda = this.kappa * (Math.pow(this.alarmP, -1 / this.kappa) - 1);
+    this.alarmLambda = silenceThreshold(this.alarmP, this.kappa);
     this.levelHalfLifeSec = opts.levelHalfLifeSec ?? 3 * 3600;
     this.dailyDecay = opts.dailyDecay ?? 0.98;
+    this.binned = opts.binned ?? true;
+    this.rateUncertainty = opts.rateUncertainty ?? true;
   }
 
   handle(event: LoggedEvent, activity: ActivityView): StateChange[] {
@@ -149,6 +165,9 @@ export class PoissonDetector implements Detector {
         return this.clear(s, event.timeSec, event.offset, 'station_removed');
       }
       case 'snapshot':
+        // Typical poll interval, smoothed; missed documents and gaps (> 3 typical) are left out.
+        if (event.intervalSec !== null && event.intervalSec > 0 && event.intervalSec <= 3 * this.pollSec)
+          this.pollSec += 0.02 * (event.intervalSec - this.pollSec);
         return this.onSnapshot(event.timeSec, event.offset);
       default:
         return [];
@@ -179,6 +198,7 @@ export class PoissonDetector implements Detector {
         this.docObserved,
         this.docExpected,
         this.lastLevelSec,
+        this.pollSec,
       ],
     };
   }
@@ -207,7 +227,8 @@ export class PoissonDetector implements Detector {
       this.docObserved,
       this.docExpected,
       this.lastLevelSec,
-    ] = st.clock as [number, number, number, number, number, number, number, number, number, number];
+      this.pollSec,
+    ] = st.clock as [number, number, number, number, number, number, number, number, number, number, number];
   }
 
   /** Time moved on: the interval just ended used the previous document's bucket. */
@@ -278,22 +299,29 @@ export class PoissonDetector implements Detector {
     const hours = dt / 3600;
     const b = this.intervalBucket;
     let expected = 0;
+    let hazard = 0;
+    // Polls in this interval: the saturation is that of one typical poll, not of a long interval.
+    const perPoll = this.pollSec / dt;
     if (s.renting && s.bikes > 0) {
       const x = hours * RENT_FACTOR[s.bikes < 3 ? s.bikes : 3]!;
       if (!s.rentBad) this.rent.addExposure(s.i, b, x);
       const inc = this.rent.rate(s.i, b) * x;
-      s.expRent += inc * this.level;
+      const h = this.binned ? binnedHazard(inc * this.level * perPoll) / perPoll : inc * this.level;
+      s.expRent += h;
+      hazard += h;
       expected += inc;
     }
     if (s.returning && s.docks > 0) {
       const x = hours * RETURN_FACTOR[s.docks < 3 ? s.docks : 3]!;
       if (!s.returnBad) this.ret.addExposure(s.i, b, x);
       const inc = this.ret.rate(s.i, b) * x;
-      s.expReturn += inc * this.level;
+      const h = this.binned ? binnedHazard(inc * this.level * perPoll) / perPoll : inc * this.level;
+      s.expReturn += h;
+      hazard += h;
       expected += inc;
     }
     if (expected > 0) {
-      s.expAny += expected * this.level;
+      s.expAny += hazard;
       s.silentSec += dt;
       this.docExpected += expected;
     }
@@ -363,16 +391,18 @@ export class PoissonDetector implements Detector {
       if (!s.present) continue;
       this.advance(s, timeSec);
       if (s.state === 'learning' && s.observedSec < this.minHistorySec) continue;
+      // alarmLambda is the smallest threshold (κ0): only then is the station's own one computed.
       const L = this.alarmLambda;
       if (
         s.expAny > L &&
         s.expRent > MIN_EXPECTED_PER_DIRECTION &&
-        s.expReturn > MIN_EXPECTED_PER_DIRECTION
+        s.expReturn > MIN_EXPECTED_PER_DIRECTION &&
+        s.expAny > this.lambdaFor(this.kappaFor(s.i, 'any'))
       ) {
         s.rentBad = s.returnBad = true;
       }
-      if (s.expRent > L) s.rentBad = true;
-      if (s.expReturn > L) s.returnBad = true;
+      if (s.expRent > L && s.expRent > this.lambdaFor(this.kappaFor(s.i, 'rent'))) s.rentBad = true;
+      if (s.expReturn > L && s.expReturn > this.lambdaFor(this.kappaFor(s.i, 'return'))) s.returnBad = true;
       const changed = this.transition(s, timeSec, offset, 'missing_activity');
       for (const c of changed) out.push(c);
     }
@@ -392,8 +422,28 @@ export class PoissonDetector implements Detector {
     this.level = level < LEVEL_MIN ? LEVEL_MIN : level > LEVEL_MAX ? LEVEL_MAX : level;
   }
 
-  private pSilence(lambda: number): number {
-    return Math.pow(1 + lambda / this.kappa, -this.kappa);
+  /**
+   * κ of the station's silence test: day-to-day over-dispersion (κ0) and the uncertainty of its
+   * learned rate (gamma posterior of shape a) add up as variances of the gamma mixing: 1/κ = 1/κ0 + 1/a.
+   * A station with few learned events needs a longer silence; a busy one keeps κ ≈ κ0.
+   */
+  private kappaFor(i: number, dir: 'rent' | 'return' | 'any'): number {
+    if (!this.rateUncertainty) return this.kappa;
+    const a =
+      dir === 'rent'
+        ? this.rent.evidenceEvents(i)
+        : dir === 'return'
+          ? this.ret.evidenceEvents(i)
+          : this.rent.evidenceEvents(i) + this.ret.evidenceEvents(i);
+    return a > 0 ? 1 / (1 / this.kappa + 1 / a) : this.kappa;
+  }
+
+  private lambdaFor(kappa: number): number {
+    return silenceThreshold(this.alarmP, kappa);
+  }
+
+  private pSilence(lambda: number, kappa: number): number {
+    return silenceP(lambda, kappa);
   }
 
   /** Emits the change implied by the station's flags, if its state differs. */
@@ -407,11 +457,11 @@ export class PoissonDetector implements Detector {
     if (to === s.state) return [];
     const p =
       to === 'locked'
-        ? this.pSilence(s.expAny)
+        ? this.pSilence(s.expAny, this.kappaFor(s.i, 'any'))
         : to === 'rent_blocked'
-          ? this.pSilence(s.expRent)
+          ? this.pSilence(s.expRent, this.kappaFor(s.i, 'rent'))
           : to === 'return_blocked'
-            ? this.pSilence(s.expReturn)
+            ? this.pSilence(s.expReturn, this.kappaFor(s.i, 'return'))
             : 1;
     const confidence = to === 'ok' ? 1 : 1 - p;
     const evidence: Evidence | null =
@@ -445,16 +495,4 @@ export class PoissonDetector implements Detector {
   }
 }
 
-/** Day type × local hour bucket, from the activity model's local slot (DST-correct there). */
-export function localBucket(timeSec: number, activity: ActivityView): { bucket: number; day: number } {
-  const slot = activity.slotOf(timeSec);
-  const utcSecOfDay = ((timeSec % 86_400) + 86_400) % 86_400;
-  let offsetSec = slot * 600 + (utcSecOfDay % 600) - utcSecOfDay;
-  // Offsets lie in (−12 h, +14 h]: fold the day wrap back.
-  if (offsetSec > 14 * 3600) offsetSec -= 86_400;
-  else if (offsetSec <= -12 * 3600) offsetSec += 86_400;
-  const day = Math.floor((timeSec + offsetSec) / 86_400);
-  const weekday = (((day + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday (0 = Sunday)
-  const weekend = weekday === 0 || weekday === 6;
-  return { bucket: (weekend ? 24 : 0) + Math.floor(slot / 6), day };
-}
+export { binnedHazard, localBucket } from './poisson-math.js';

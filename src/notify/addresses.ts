@@ -61,7 +61,9 @@ export function ipv6Groups(address: string): number[] | null {
   const fill = 8 - head.length - rest.length;
   if (fill < 0 || (halves.length === 1 && fill !== 0)) return null;
   const groups = [...head, ...new Array<number>(fill).fill(0), ...rest];
-  return groups.length === 8 && groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff) ? groups : null;
+  return groups.length === 8 && groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff)
+    ? groups
+    : null;
 }
 
 function v4FromGroups(hi: number, lo: number): string {

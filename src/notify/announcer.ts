@@ -33,6 +33,8 @@ export interface AnnouncerOptions {
   logger?: Logger;
 }
 
+/** The first page is small: most steps find nothing new, and every step reads it. */
+const FIRST_PAGE = 16;
 const PAGE = 500;
 
 /** `learning` is the detector's warm-up, not news; leaving it for `ok` is not news either. */
@@ -79,7 +81,11 @@ export class Announcer {
       // First run on this database: history is not news. Start after the newest change.
       const [newest] = await this.opts.store.listStateChanges({ system, limit: 1 });
       this.cursor = newest?.id ?? 0;
-      await notifyStore.commitAnnouncer(system, { cursor: this.cursor, stations: [], announcements: [] }, Date.now());
+      await notifyStore.commitAnnouncer(
+        system,
+        { cursor: this.cursor, stations: [], announcements: [] },
+        Date.now(),
+      );
     }
     const fresh = await this.readNewChanges(this.cursor);
     const docNow = await this.documentTimeSec();
@@ -123,7 +129,8 @@ export class Announcer {
       Date.now(),
     );
     this.cursor = cursor;
-    for (const a of announcements) notifyMetrics.announcements.inc({ system, to: a.to, stale: a.stale ? 'yes' : 'no' });
+    for (const a of announcements)
+      notifyMetrics.announcements.inc({ system, to: a.to, stale: a.stale ? 'yes' : 'no' });
     if (ids.length > 0) this.log.info({ announcements: ids.length }, 'notify: state changes announced');
     return ids.length;
   }
@@ -140,7 +147,8 @@ export class Announcer {
     const fresh: StoredStateChange[] = [];
     let beforeId: number | undefined;
     for (;;) {
-      const page = await this.opts.store.listStateChanges({ system: this.opts.system, beforeId, limit: PAGE });
+      const limit = beforeId === undefined ? FIRST_PAGE : PAGE;
+      const page = await this.opts.store.listStateChanges({ system: this.opts.system, beforeId, limit });
       let reached = false;
       for (const c of page) {
         if (c.id <= cursor) {
@@ -149,7 +157,7 @@ export class Announcer {
         }
         fresh.push(c);
       }
-      if (reached || page.length < PAGE) break;
+      if (reached || page.length < limit) break;
       beforeId = page[page.length - 1]!.id;
     }
     return fresh.reverse();
@@ -170,9 +178,11 @@ export class Announcer {
       const info = infoById.get(change.stationId);
       const deliveries: NewAnnouncement['deliveries'] = [];
       for (const w of webhooks) {
-        if (webhookWants(w, change.stationId, change.to, info)) deliveries.push({ channel: 'webhook', targetId: w.id });
+        if (webhookWants(w, change.stationId, change.to, info))
+          deliveries.push({ channel: 'webhook', targetId: w.id });
       }
-      for (const p of pushes) if (pushWants(p, change.stationId)) deliveries.push({ channel: 'push', targetId: p.id });
+      for (const p of pushes)
+        if (pushWants(p, change.stationId)) deliveries.push({ channel: 'push', targetId: p.id });
       return {
         system,
         stationId: change.stationId,

@@ -10,7 +10,11 @@ export interface BackoffOptions {
 }
 
 /** Delay before the next attempt after `failures` failed attempts (1 = after the first failure). */
-export function backoffDelayMs(failures: number, opts: BackoffOptions, random: () => number = Math.random): number {
+export function backoffDelayMs(
+  failures: number,
+  opts: BackoffOptions,
+  random: () => number = Math.random,
+): number {
   const exponent = Math.min(Math.max(failures - 1, 0), 30); // 2^30 × base overflows any cap anyway
   const ceiling = Math.min(opts.maxMs, opts.baseMs * 2 ** exponent);
   const half = ceiling / 2;

@@ -18,7 +18,10 @@ export const notifyConfigSchema = z.object({
   /** Document time a new state must hold before it is announced. */
   holdSec: number('hold time').min(0).max(86_400).default(600),
   /** A change that held longer ago than this (document time) is recorded but not sent. */
-  maxLagSec: number('maximum lag').min(60).max(30 * 86_400).default(3600),
+  maxLagSec: number('maximum lag')
+    .min(60)
+    .max(30 * 86_400)
+    .default(3600),
   /** Failed attempts after which a delivery goes to the dead letters. */
   maxAttempts: number('attempts').int().min(1).max(50).default(8),
   /** First retry delay; doubles at each failure (with jitter), capped at backoffMaxMs. */

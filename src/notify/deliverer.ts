@@ -34,7 +34,8 @@ export interface DelivererOptions {
 
 export const USER_AGENT = 'dockwatch-notifier/1';
 
-type Outcome = { post: PostResult; permanent: boolean } | { cancel: string };
+/** `goneSubscription`: a push subscription to forget once this attempt is logged. */
+type Outcome = { post: PostResult; permanent: boolean; goneSubscription?: number } | { cancel: string };
 
 export class Deliverer {
   private readonly log: Logger;
@@ -67,7 +68,10 @@ export class Deliverer {
       outcome = item.channel === 'webhook' ? await this.sendWebhook(item) : await this.sendPush(item);
     } catch (err) {
       // A bug or a bad row must not stop the other deliveries: count it as a failed attempt.
-      outcome = { post: { status: null, error: `internal: ${String(err)}`.slice(0, 300), durationMs: 0 }, permanent: false };
+      outcome = {
+        post: { status: null, error: `internal: ${String(err)}`.slice(0, 300), durationMs: 0 },
+        permanent: false,
+      };
     }
     if ('cancel' in outcome) {
       await store.cancel(item.id, atMs, outcome.cancel);
@@ -90,18 +94,35 @@ export class Deliverer {
     const label = result.status === 'pending' ? 'retry' : result.status;
     await store.recordAttempt(
       item.id,
-      { attempt, atMs, durationMs: post.durationMs, httpStatus: post.status, error: post.error, outcome: label },
+      {
+        attempt,
+        atMs,
+        durationMs: post.durationMs,
+        httpStatus: post.status,
+        error: post.error,
+        outcome: label,
+      },
       result,
     );
     notifyMetrics.attempts.inc({ channel: item.channel, outcome: label });
+    if (outcome.goneSubscription !== undefined) {
+      // The browser unsubscribed or the subscription expired (RFC 8030 §7.3): forget it.
+      await store.deletePushSubscriptionById(outcome.goneSubscription, Date.now());
+    }
     if (label === 'dead') {
-      this.log.warn({ delivery: item.id, channel: item.channel, attempts: attempt, error: post.error }, 'notify: delivery dead-lettered');
+      this.log.warn(
+        { delivery: item.id, channel: item.channel, attempts: attempt, error: post.error },
+        'notify: delivery dead-lettered',
+      );
     }
   }
 
   private async sendWebhook(item: OutboxItem): Promise<Outcome> {
     const store = this.opts.notifyStore;
-    const [hook, announcement] = await Promise.all([store.getWebhook(item.targetId), store.getAnnouncement(item.announcementId)]);
+    const [hook, announcement] = await Promise.all([
+      store.getWebhook(item.targetId),
+      store.getAnnouncement(item.announcementId),
+    ]);
     if (hook === null || !hook.active) return { cancel: 'subscription deleted' };
     if (announcement === null) return { cancel: 'announcement missing' };
     const timestampSec = Math.floor(Date.now() / 1000);
@@ -139,11 +160,7 @@ export class Deliverer {
       timeoutMs: this.opts.config.requestTimeoutMs,
       allowPrivate: this.opts.config.allowPrivate,
     });
-    if (subscriptionGone(post.status)) {
-      // The browser unsubscribed or the subscription expired: forget it (and its other deliveries).
-      await store.deletePushSubscriptionById(sub.id, Date.now());
-      return { post, permanent: true };
-    }
+    if (subscriptionGone(post.status)) return { post, permanent: true, goneSubscription: sub.id };
     return { post, permanent: pushPermanentFailure(post.status) };
   }
 }

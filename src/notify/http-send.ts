@@ -29,7 +29,10 @@ const MAX_ERROR_CHARS = 300;
 
 function shortError(err: unknown): string {
   const e = err as { code?: string; message?: string };
-  const text = e.code && e.message && !e.message.includes(e.code) ? `${e.code}: ${e.message}` : (e.message ?? String(err));
+  const text =
+    e.code && e.message && !e.message.includes(e.code)
+      ? `${e.code}: ${e.message}`
+      : (e.message ?? String(err));
   return text.slice(0, MAX_ERROR_CHARS);
 }
 
@@ -89,7 +92,10 @@ export function postOnce(target: string, opts: PostOptions): Promise<PostResult>
       },
     );
     // Whole-request deadline: `timeout` alone only covers idle sockets.
-    const deadline = setTimeout(() => req.destroy(new Error(`no answer within ${opts.timeoutMs} ms`)), opts.timeoutMs);
+    const deadline = setTimeout(
+      () => req.destroy(new Error(`no answer within ${opts.timeoutMs} ms`)),
+      opts.timeoutMs,
+    );
     req.on('timeout', () => req.destroy(new Error(`no answer within ${opts.timeoutMs} ms`)));
     req.on('error', (err) => finish(done(null, shortError(err))));
     req.on('close', () => {

@@ -14,7 +14,12 @@ export function distanceM(lat1: number, lon1: number, lat2: number, lon2: number
 }
 
 /** A station of unknown position never matches an area subscription (rather than all of them). */
-export function webhookWants(w: Webhook, stationId: string, to: string, info: StationInfo | undefined): boolean {
+export function webhookWants(
+  w: Webhook,
+  stationId: string,
+  to: string,
+  info: StationInfo | undefined,
+): boolean {
   if (!w.active) return false;
   if (w.states !== null && !w.states.includes(to as never)) return false;
   if (w.stationIds !== null && !w.stationIds.includes(stationId)) return false;

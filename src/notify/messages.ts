@@ -9,7 +9,12 @@ import type { PushLang } from './types.js';
 export const WEBHOOK_EVENT = 'station.state_changed';
 
 /** The announcement's identity (system, station, change offset, to): also the webhook `id`. */
-export function announcementKey(c: { system: string; stationId: string; offset: number; to: string }): string {
+export function announcementKey(c: {
+  system: string;
+  stationId: string;
+  offset: number;
+  to: string;
+}): string {
   return `${c.system}:${c.stationId}:${c.offset}:${c.to}`;
 }
 
@@ -103,7 +108,11 @@ export interface PushMessage {
 }
 
 /** The rider's text, from the announcement's webhook body (which names the station). */
-export function pushMessage(opts: { lang: PushLang; payload: WebhookPayload; timeZone: string }): PushMessage {
+export function pushMessage(opts: {
+  lang: PushLang;
+  payload: WebhookPayload;
+  timeZone: string;
+}): PushMessage {
   const { lang, payload } = opts;
   const code = payload.station.code;
   const name = payload.station.name ?? code;

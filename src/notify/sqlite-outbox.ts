@@ -92,8 +92,7 @@ export class OutboxTables {
 
   loadAnnouncer(system: string): { cursor: number | null; stations: StationAnnounceState[] } {
     const c = this.db.prepare('SELECT cursor FROM notify_announcer WHERE system = ?').get(system) as
-      | { cursor: number }
-      | undefined;
+      { cursor: number } | undefined;
     const rows = this.db
       .prepare('SELECT station_id, announced, pending FROM notify_stations WHERE system = ?')
       .all(system) as { station_id: string; announced: string; pending: string | null }[];
@@ -146,9 +145,16 @@ export class OutboxTables {
       'INSERT OR REPLACE INTO notify_stations (system, station_id, announced, pending) VALUES (?, ?, ?, ?)',
     );
     for (const s of step.stations) {
-      upsertStation.run(system, s.stationId, s.announced, s.pending === null ? null : JSON.stringify(s.pending));
+      upsertStation.run(
+        system,
+        s.stationId,
+        s.announced,
+        s.pending === null ? null : JSON.stringify(s.pending),
+      );
     }
-    this.db.prepare('INSERT OR REPLACE INTO notify_announcer (system, cursor) VALUES (?, ?)').run(system, step.cursor);
+    this.db
+      .prepare('INSERT OR REPLACE INTO notify_announcer (system, cursor) VALUES (?, ?)')
+      .run(system, step.cursor);
     return ids;
   }
 
@@ -212,17 +218,23 @@ export class OutboxTables {
   }
 
   getAnnouncement(id: number): Announcement | null {
-    const row = this.db.prepare('SELECT * FROM notify_announcements WHERE id = ?').get(id) as AnnouncementRow | undefined;
+    const row = this.db.prepare('SELECT * FROM notify_announcements WHERE id = ?').get(id) as
+      AnnouncementRow | undefined;
     return row === undefined ? null : toAnnouncement(row);
   }
 
   listDeliveries(q: DeliveryQuery): DeliveryRecord[] {
     const where: string[] = [];
     const args: (string | number)[] = [];
-    if (q.channel !== undefined) (where.push('channel = ?'), args.push(q.channel));
-    if (q.targetId !== undefined) (where.push('target_id = ?'), args.push(q.targetId));
-    if (q.status !== undefined) (where.push('status = ?'), args.push(q.status));
-    if (q.beforeId !== undefined) (where.push('id < ?'), args.push(q.beforeId));
+    const add = (clause: string, value: string | number | undefined): void => {
+      if (value === undefined) return;
+      where.push(clause);
+      args.push(value);
+    };
+    add('channel = ?', q.channel);
+    add('target_id = ?', q.targetId);
+    add('status = ?', q.status);
+    add('id < ?', q.beforeId);
     const sql = `SELECT ${OUTBOX_COLUMNS} FROM notify_outbox ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
                  ORDER BY id DESC LIMIT ?`;
     const rows = this.db.prepare(sql).all(...args, q.limit) as OutboxRow[];
@@ -231,8 +243,7 @@ export class OutboxTables {
 
   getDelivery(id: number): DeliveryRecord | null {
     const row = this.db.prepare(`SELECT ${OUTBOX_COLUMNS} FROM notify_outbox WHERE id = ?`).get(id) as
-      | OutboxRow
-      | undefined;
+      OutboxRow | undefined;
     return row === undefined ? null : (this.withDetails([toItem(row)])[0] ?? null);
   }
 
@@ -248,7 +259,9 @@ export class OutboxTables {
   }
 
   pendingCount(): number {
-    const row = this.db.prepare("SELECT count(*) AS n FROM notify_outbox WHERE status = 'pending'").get() as { n: number };
+    const row = this.db.prepare("SELECT count(*) AS n FROM notify_outbox WHERE status = 'pending'").get() as {
+      n: number;
+    };
     return row.n;
   }
 
@@ -278,6 +291,10 @@ export class OutboxTables {
         if (a) announcements.set(i.announcementId, a);
       }
     }
-    return items.map((i) => ({ ...i, announcement: announcements.get(i.announcementId)!, attemptLog: byItem.get(i.id) ?? [] }));
+    return items.map((i) => ({
+      ...i,
+      announcement: announcements.get(i.announcementId)!,
+      attemptLog: byItem.get(i.id) ?? [],
+    }));
   }
 }

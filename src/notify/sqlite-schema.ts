@@ -101,7 +101,9 @@ export const NOTIFY_MIGRATIONS: readonly { version: number; name: string; sql: s
 ];
 
 function currentVersion(db: Database.Database): number {
-  const row = db.prepare('SELECT max(version) AS v FROM notify_schema_migrations').get() as { v: number | null };
+  const row = db.prepare('SELECT max(version) AS v FROM notify_schema_migrations').get() as {
+    v: number | null;
+  };
   return row.v ?? 0;
 }
 
@@ -112,10 +114,14 @@ export function applyNotifyMigrations(db: Database.Database): number[] {
   const latest = NOTIFY_MIGRATIONS.length;
   const found = currentVersion(db);
   if (found > latest) {
-    throw new Error(`notification schema is at version ${found}, newer than this dockwatch knows (${latest}): upgrade dockwatch`);
+    throw new Error(
+      `notification schema is at version ${found}, newer than this dockwatch knows (${latest}): upgrade dockwatch`,
+    );
   }
   const applied: number[] = [];
-  const record = db.prepare('INSERT INTO notify_schema_migrations (version, name, applied_at_sec) VALUES (?, ?, ?)');
+  const record = db.prepare(
+    'INSERT INTO notify_schema_migrations (version, name, applied_at_sec) VALUES (?, ?, ?)',
+  );
   for (const m of NOTIFY_MIGRATIONS) {
     const step = db.transaction(() => {
       if (currentVersion(db) >= m.version) return false;
@@ -142,9 +148,12 @@ export function openNotifyDatabase(file: string): Database.Database {
     db.pragma('foreign_keys = ON');
   } catch (err) {
     db.close();
-    throw new Error(`cannot open the notification database ${file}: ${err instanceof Error ? err.message : String(err)}`, {
-      cause: err,
-    });
+    throw new Error(
+      `cannot open the notification database ${file}: ${err instanceof Error ? err.message : String(err)}`,
+      {
+        cause: err,
+      },
+    );
   }
   return db;
 }

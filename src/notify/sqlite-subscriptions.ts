@@ -81,14 +81,15 @@ export class SubscriptionTables {
   vapidKeys(generate: () => VapidKeys): VapidKeys {
     const read = (): VapidKeys | null => {
       const row = this.db.prepare("SELECT value FROM notify_meta WHERE key = 'vapid'").get() as
-        | { value: string }
-        | undefined;
+        { value: string } | undefined;
       return row === undefined ? null : (JSON.parse(row.value) as VapidKeys);
     };
     const found = read();
     if (found !== null) return found;
     // INSERT OR IGNORE: if another process saved a pair meanwhile, its pair wins and we read it.
-    this.db.prepare("INSERT OR IGNORE INTO notify_meta (key, value) VALUES ('vapid', ?)").run(JSON.stringify(generate()));
+    this.db
+      .prepare("INSERT OR IGNORE INTO notify_meta (key, value) VALUES ('vapid', ?)")
+      .run(JSON.stringify(generate()));
     return read()!;
   }
 
@@ -123,9 +124,9 @@ export class SubscriptionTables {
   }
 
   getWebhook(id: number): Webhook | null {
-    const row = this.db.prepare('SELECT * FROM notify_webhooks WHERE id = ? AND deleted_ms IS NULL').get(id) as
-      | WebhookRow
-      | undefined;
+    const row = this.db
+      .prepare('SELECT * FROM notify_webhooks WHERE id = ? AND deleted_ms IS NULL')
+      .get(id) as WebhookRow | undefined;
     return row === undefined ? null : toWebhook(row);
   }
 
@@ -158,19 +159,22 @@ export class SubscriptionTables {
         nowMs,
         nowMs,
       );
-    const row = this.db.prepare('SELECT * FROM notify_push_subscriptions WHERE endpoint = ?').get(p.endpoint) as PushRow;
+    const row = this.db
+      .prepare('SELECT * FROM notify_push_subscriptions WHERE endpoint = ?')
+      .get(p.endpoint) as PushRow;
     return toPush(row);
   }
 
   getPush(id: number): PushSubscriptionRecord | null {
-    const row = this.db.prepare('SELECT * FROM notify_push_subscriptions WHERE id = ?').get(id) as PushRow | undefined;
+    const row = this.db.prepare('SELECT * FROM notify_push_subscriptions WHERE id = ?').get(id) as
+      PushRow | undefined;
     return row === undefined ? null : toPush(row);
   }
 
   pushIdOf(endpoint: string): number | null {
-    const row = this.db.prepare('SELECT id FROM notify_push_subscriptions WHERE endpoint = ?').get(endpoint) as
-      | { id: number }
-      | undefined;
+    const row = this.db
+      .prepare('SELECT id FROM notify_push_subscriptions WHERE endpoint = ?')
+      .get(endpoint) as { id: number } | undefined;
     return row?.id ?? null;
   }
 

@@ -123,9 +123,7 @@ export interface AttemptRecord {
 
 /** How one attempt ends the outbox row's turn. */
 export type AttemptResult =
-  | { status: 'delivered' }
-  | { status: 'pending'; nextAttemptMs: number }
-  | { status: 'dead' };
+  { status: 'delivered' } | { status: 'pending'; nextAttemptMs: number } | { status: 'dead' };
 
 export interface DeliveryQuery {
   channel?: Channel;

@@ -43,7 +43,8 @@ function fail(problem: UrlProblem, message: string): UrlCheck {
 }
 
 export async function checkOutboundUrl(raw: string, opts: UrlCheckOptions): Promise<UrlCheck> {
-  if (raw.length > MAX_URL_LENGTH) return fail('invalid_url', `the URL is longer than ${MAX_URL_LENGTH} characters`);
+  if (raw.length > MAX_URL_LENGTH)
+    return fail('invalid_url', `the URL is longer than ${MAX_URL_LENGTH} characters`);
   let url: URL;
   try {
     url = new URL(raw);
@@ -57,7 +58,10 @@ export async function checkOutboundUrl(raw: string, opts: UrlCheckOptions): Prom
     return fail('bad_scheme', 'push endpoints must be https URLs');
   }
   if (url.username !== '' || url.password !== '') {
-    return fail('credentials', 'credentials in the URL are not accepted (they would end up in logs): verify the signature instead');
+    return fail(
+      'credentials',
+      'credentials in the URL are not accepted (they would end up in logs): verify the signature instead',
+    );
   }
   if (opts.allowPrivate) return { ok: true, url };
   const literal = literalHost(url);
@@ -76,7 +80,10 @@ export async function checkOutboundUrl(raw: string, opts: UrlCheckOptions): Prom
   if (addresses.length === 0) return fail('unresolvable', `the host name ${url.hostname} has no address`);
   const bad = addresses.find((a) => isForbiddenAddress(a));
   if (bad !== undefined) {
-    return fail('forbidden_address', `${url.hostname} resolves to ${bad}, a private, loopback or reserved address`);
+    return fail(
+      'forbidden_address',
+      `${url.hostname} resolves to ${bad}, a private, loopback or reserved address`,
+    );
   }
   return { ok: true, url };
 }
@@ -106,7 +113,8 @@ export function guardedLookup(hostname: string, options: LookupOptions, callback
     const list = addresses;
     const bad = list.find((a) => isForbiddenAddress(a.address));
     if (bad !== undefined) return callback(new ForbiddenAddressError(hostname, bad.address), []);
-    if (list.length === 0) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), []);
+    if (list.length === 0)
+      return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), []);
     if (options.all) return callback(null, list);
     return callback(null, list[0]!.address, list[0]!.family);
   });

@@ -67,8 +67,13 @@ export class CollectService {
             const rejected: string[] = [];
             for (const r of meta.rejections) if (r.stationId !== null) rejected.push(r.stationId);
             collector.enqueueStatus(doc, rejected);
+            // Health as of this poll, for GET /systems and /readyz of `serve`.
+            void store
+              .saveFeedHealth(watcher.health())
+              .catch((err: unknown) => this.storeFailed(entry.id, err));
           },
-          onHealth: (health) => void store.saveFeedHealth(health).catch((err: unknown) => this.storeFailed(entry.id, err)),
+          onHealth: (health) =>
+            void store.saveFeedHealth(health).catch((err: unknown) => this.storeFailed(entry.id, err)),
         },
       });
       this.watchers.push(watcher);

@@ -60,7 +60,11 @@ export class ProcessService {
   }
 
   async start(): Promise<void> {
-    this.leases = await LeaseTable.open(this.opts.log, { group: this.opts.group ?? 'process', workerId: this.workerId, ttlMs: this.ttlMs });
+    this.leases = await LeaseTable.open(this.opts.log, {
+      group: this.opts.group ?? 'process',
+      workerId: this.workerId,
+      ttlMs: this.ttlMs,
+    });
     await this.leases.heartbeat();
     // Renewals on their own timer: a long catch-up must not let the leases expire.
     this.renewTimer = setInterval(() => void this.renew(), Math.max(100, Math.floor(this.ttlMs / 5)));
@@ -96,7 +100,10 @@ export class ProcessService {
         }
         if (done === 0) await sleep(this.opts.idleMs ?? 200);
       } catch (err) {
-        this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'process worker step failed: retrying');
+        this.log.error(
+          { err: err instanceof Error ? err.message : String(err) },
+          'process worker step failed: retrying',
+        );
         // Rebuild every runner from the Store (its memory may be ahead of what was committed).
         for (const system of [...this.owned.keys()]) await this.drop(system, 'step failed', true);
         await sleep(1_000);
@@ -148,7 +155,9 @@ export class ProcessService {
         detector: this.opts.detector,
         minHistoryDays: this.opts.minHistoryDays,
         logger: this.log,
-        ...(this.opts.checkpointEverySnapshots !== undefined ? { checkpointEverySnapshots: this.opts.checkpointEverySnapshots } : {}),
+        ...(this.opts.checkpointEverySnapshots !== undefined
+          ? { checkpointEverySnapshots: this.opts.checkpointEverySnapshots }
+          : {}),
         ...(this.opts.detectorOptions ? { detectorOptions: this.opts.detectorOptions } : {}),
       });
       this.lost.delete(system);

@@ -2,9 +2,11 @@
 import type { Logger } from '../log/index.js';
 import type { Store } from './types.js';
 import { openSqliteStore } from './sqlite/index.js';
+import { openPostgresStore } from './postgres/index.js';
 
 export type * from './types.js';
 export { openSqliteStore, StoreOpenError, InvalidEventError } from './sqlite/index.js';
+export { openPostgresStore, StoreUnavailableError } from './postgres/index.js';
 
 export interface OpenStoreOptions {
   logger?: Logger;
@@ -26,20 +28,25 @@ export function sqlitePathOf(url: string): string | null {
 /**
  * Open the store at `url` and apply pending migrations.
  * - `sqlite:PATH`, `sqlite:///abs/path` or a plain path → the embedded SQLite store;
- * - `postgres://…` / `postgresql://…` → not available yet (a later issue adds the adapter).
+ * - `postgres://…` / `postgresql://…` → the PostgreSQL store (`?schema=name` picks the schema, default public).
  */
 export async function openStore(url: string, opts: OpenStoreOptions = {}): Promise<Store> {
   if (url.trim() === '')
     throw new Error('store URL is empty: give a path such as ./data/dockwatch.sqlite or a sqlite: URL');
   if (/^postgres(ql)?:\/\//i.test(url)) {
-    throw new Error(
-      'PostgreSQL storage is not available yet in this version of dockwatch: use a SQLite path such as ./data/dockwatch.sqlite',
-    );
+    const store = openPostgresStore({ url, ...(opts.logger !== undefined ? { logger: opts.logger } : {}) });
+    try {
+      await store.migrate();
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+    return store;
   }
   const file = sqlitePathOf(url);
   if (file === null) {
     throw new Error(
-      `unsupported store URL ${url}: use a file path or sqlite:PATH (postgres:// comes in a later version)`,
+      `unsupported store URL ${url}: use a file path, sqlite:PATH or postgres://…`,
     );
   }
   const store = openSqliteStore({

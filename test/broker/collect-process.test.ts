@@ -11,8 +11,20 @@ import { eventKey } from '../../src/events/types.js';
 import { silentLogger } from '../../src/log/index.js';
 import { ProcessService } from '../../src/service/process-service.js';
 import { openSqliteStore, type Store } from '../../src/storage/index.js';
-import { dumpEffects, embeddedRun, GAP_SEC, makeCity, MIN_HISTORY_DAYS, streamEvents, TIME_ZONE, waitFor, type City, type Dump } from './fixture.js';
+import {
+  dumpEffects,
+  embeddedRun,
+  GAP_SEC,
+  makeCity,
+  MIN_HISTORY_DAYS,
+  streamEvents,
+  TIME_ZONE,
+  waitFor,
+  type City,
+  type Dump,
+} from './fixture.js';
 import { NATS_URL, natsUp, uniqueStream } from './nats.js';
+import { dropSchema, freshPgStore, pgUp, uniqueSchema } from '../storage/postgres-fixture.js';
 
 describe.skipIf(!natsUp)('collect and process roles (in-process)', () => {
   let dir: string;
@@ -22,7 +34,10 @@ describe.skipIf(!natsUp)('collect and process roles (in-process)', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'dockwatch-broker-'));
-    cities = [makeCity('alpha', { stations: 30, days: 2, locks: 3 }), makeCity('beta', { stations: 20, days: 2, locks: 2 })];
+    cities = [
+      makeCity('alpha', { stations: 30, days: 2, locks: 3 }),
+      makeCity('beta', { stations: 20, days: 2, locks: 2 }),
+    ];
     for (const c of cities) reference.set(c.system, await embeddedRun(c, dir));
   }, 120_000);
 
@@ -35,7 +50,11 @@ describe.skipIf(!natsUp)('collect and process roles (in-process)', () => {
   });
 
   async function openLog(tag: string, duplicateWindowSec?: number): Promise<JetStreamLog> {
-    const log = await openJetStreamLog({ url: NATS_URL, stream: uniqueStream(tag), ...(duplicateWindowSec ? { duplicateWindowSec } : {}) });
+    const log = await openJetStreamLog({
+      url: NATS_URL,
+      stream: uniqueStream(tag),
+      ...(duplicateWindowSec ? { duplicateWindowSec } : {}),
+    });
     logs.push(log);
     return log;
   }
@@ -46,15 +65,34 @@ describe.skipIf(!natsUp)('collect and process roles (in-process)', () => {
     return store;
   }
 
-  function collector(store: Store, log: JetStreamLog, snapshots: SnapshotLog, system: string): SystemCollector {
-    return new SystemCollector({ store, log, snapshots, system, gapThresholdSec: GAP_SEC, maxBufferedDocuments: 10_000, logger: silentLogger, retryDelayMs: 50 });
+  function collector(
+    store: Store,
+    log: JetStreamLog,
+    snapshots: SnapshotLog,
+    system: string,
+  ): SystemCollector {
+    return new SystemCollector({
+      store,
+      log,
+      snapshots,
+      system,
+      gapThresholdSec: GAP_SEC,
+      maxBufferedDocuments: 10_000,
+      logger: silentLogger,
+      retryDelayMs: 50,
+    });
   }
 
   async function collectAll(store: Store, log: JetStreamLog, only?: (c: City) => City): Promise<void> {
     const snapshots = await SnapshotLog.open(log);
     for (const city of cities) {
       const c = only ? only(city) : city;
-      await store.upsertSystem({ id: c.system, name: c.system, feedUrl: 'http://127.0.0.1/gbfs.json', timezone: TIME_ZONE });
+      await store.upsertSystem({
+        id: c.system,
+        name: c.system,
+        feedUrl: 'http://127.0.0.1/gbfs.json',
+        timezone: TIME_ZONE,
+      });
       const col = collector(store, log, snapshots, c.system);
       col.enqueueInformation(c.info);
       for (const doc of c.docs) col.enqueueStatus(doc);
@@ -67,7 +105,8 @@ describe.skipIf(!natsUp)('collect and process roles (in-process)', () => {
     const log = await openLog('COLLECT');
     const store = await openStore('collect.sqlite');
     await collectAll(store, log);
-    for (const c of cities) expect(await streamEvents(log, c.system)).toEqual(reference.get(c.system)!.events);
+    for (const c of cities)
+      expect(await streamEvents(log, c.system)).toEqual(reference.get(c.system)!.events);
     const before = await log.lastOffset();
     // The same documents again, through a fresh collector (state from the store): nothing new.
     await collectAll(store, log);
@@ -83,11 +122,18 @@ describe.skipIf(!natsUp)('collect and process roles (in-process)', () => {
     await store.close();
   }, 120_000);
 
-  it('a process worker turns the stream into the same activity, state changes and states as the embedded run', async () => {
-    const log = await openLog('PROCESS');
-    const store = await openStore('process.sqlite');
+  async function processAndCompare(store: Store, tag: string): Promise<void> {
+    const log = await openLog(tag);
     await collectAll(store, log);
-    const worker = new ProcessService({ store, log, logger: silentLogger, detector: 'seed', minHistoryDays: MIN_HISTORY_DAYS, leaseTtlMs: 3_000, idleMs: 20 });
+    const worker = new ProcessService({
+      store,
+      log,
+      logger: silentLogger,
+      detector: 'seed',
+      minHistoryDays: MIN_HISTORY_DAYS,
+      leaseTtlMs: 3_000,
+      idleMs: 20,
+    });
     await worker.start();
     await waitFor('both systems taken', () => worker.systems().length === 2, 20_000);
     const ends = new Map<string, number>();
@@ -95,7 +141,8 @@ describe.skipIf(!natsUp)('collect and process roles (in-process)', () => {
     await waitFor(
       'the worker to reach the end of the stream',
       async () => {
-        for (const c of cities) if ((await store.log.consumerOffset(`activity:${c.system}`)) < ends.get(c.system)!) return false;
+        for (const c of cities)
+          if ((await store.log.consumerOffset(`activity:${c.system}`)) < ends.get(c.system)!) return false;
         return true;
       },
       60_000,
@@ -109,8 +156,29 @@ describe.skipIf(!natsUp)('collect and process roles (in-process)', () => {
       expect(got.states).toEqual(want.states);
       expect(want.changes.length).toBeGreaterThan(0);
     }
+  }
+
+  it('a process worker turns the stream into the same activity, state changes and states as the embedded run', async () => {
+    const store = await openStore('process.sqlite');
+    await processAndCompare(store, 'PROCESS');
     await store.close();
   }, 120_000);
+
+  it.skipIf(!pgUp)(
+    'the same on PostgreSQL + JetStream',
+    async () => {
+      const schema = uniqueSchema('broker');
+      const store = freshPgStore(schema);
+      try {
+        await store.migrate();
+        await processAndCompare(store, 'PGPROCESS');
+      } finally {
+        await store.close();
+        await dropSchema(schema);
+      }
+    },
+    180_000,
+  );
 
   it('a collector that died half-way through publishing a document finishes it at restart, doubling nothing', async () => {
     // A 1 s duplicate window, long gone at restart: recovery must not rely on msg-id suppression.

@@ -8,7 +8,11 @@ import type { FeedEvent } from '../../src/events/types.js';
 import type { EventLog } from '../../src/storage/index.js';
 import { everyKind, rented } from '../storage/contract.js';
 
-export function describeEventLogContract(name: string, makeLog: () => Promise<EventLog>, cleanup?: (log: EventLog) => Promise<void>): void {
+export function describeEventLogContract(
+  name: string,
+  makeLog: () => Promise<EventLog>,
+  cleanup?: (log: EventLog) => Promise<void>,
+): void {
   describe(`EventLog contract: ${name}`, () => {
     let log: EventLog;
     beforeEach(async () => {

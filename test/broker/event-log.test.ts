@@ -36,7 +36,12 @@ describe.skipIf(!natsUp)('JetStream event log', () => {
 
   it('puts events on system / partition subjects and a system view reads only its own, with stream offsets', async () => {
     const log = await freshLog('VIEW');
-    const out = await log.append([rented('1', 100, 1, 'sysa'), rented('1', 100, 1, 'sysb'), rented('2', 160, 1, 'sysa'), { system: 'sysb', timeSec: 160, type: 'snapshot', stations: 2, intervalSec: 60 }]);
+    const out = await log.append([
+      rented('1', 100, 1, 'sysa'),
+      rented('1', 100, 1, 'sysb'),
+      rented('2', 160, 1, 'sysa'),
+      { system: 'sysb', timeSec: 160, type: 'snapshot', stations: 2, intervalSec: 60 },
+    ]);
     expect(out.map((e) => e.offset)).toEqual([1, 2, 3, 4]);
     const a = log.forSystem('sysa');
     const b = log.forSystem('sysb');
@@ -50,12 +55,16 @@ describe.skipIf(!natsUp)('JetStream event log', () => {
     expect(await b.lastOffset()).toBe(4);
     expect(await log.forSystem('sysc').lastOffset()).toBe(0);
     const subjects = await log.jsm.streams.info(log.layout.eventsStream, { subjects_filter: '>' });
-    expect(Object.keys(subjects.state.subjects ?? {}).sort()).toEqual([
-      `${log.layout.eventsPrefix}.sysa.${log.subjects.of(out[0]!).split('.').pop()}`,
-      `${log.layout.eventsPrefix}.sysa.${log.subjects.of(out[2]!).split('.').pop()}`,
-      `${log.layout.eventsPrefix}.sysb._system`,
-      `${log.layout.eventsPrefix}.sysb.${log.subjects.of(out[1]!).split('.').pop()}`,
-    ].filter((s, i, all) => all.indexOf(s) === i).sort());
+    expect(Object.keys(subjects.state.subjects ?? {}).sort()).toEqual(
+      [
+        `${log.layout.eventsPrefix}.sysa.${log.subjects.of(out[0]!).split('.').pop()}`,
+        `${log.layout.eventsPrefix}.sysa.${log.subjects.of(out[2]!).split('.').pop()}`,
+        `${log.layout.eventsPrefix}.sysb._system`,
+        `${log.layout.eventsPrefix}.sysb.${log.subjects.of(out[1]!).split('.').pop()}`,
+      ]
+        .filter((s, i, all) => all.indexOf(s) === i)
+        .sort(),
+    );
     expect(() => log.forSystem('bad.id')).toThrow(/cannot be used in a NATS subject/);
     await drop(log);
   });

@@ -26,13 +26,30 @@ export interface City {
 /** `days` of documents every 10 min; the busiest stations lock on the last day. */
 export function makeCity(system: string, opts: { stations: number; days: number; locks: number }): City {
   const fromSec = Date.UTC(2026, 4, 4, 6) / 1000;
-  const base = { seed: `broker-${system}`, stations: { synthetic: { count: opts.stations } }, startSec: fromSec };
+  const base = {
+    seed: `broker-${system}`,
+    stations: { synthetic: { count: opts.stations } },
+    startSec: fromSec,
+  };
   const ids = busiestFirst(new Simulation(base).stations);
   const lockFromSec = fromSec + (opts.days - 1) * 86_400;
-  const city = { ...base, faults: ids.slice(0, opts.locks).map((stationId) => ({ kind: 'locked' as const, stationId, startSec: lockFromSec, durationSec: 86_400 })) };
+  const city = {
+    ...base,
+    faults: ids.slice(0, opts.locks).map((stationId) => ({
+      kind: 'locked' as const,
+      stationId,
+      startSec: lockFromSec,
+      durationSec: 86_400,
+    })),
+  };
   let info: InformationDocument | null = null;
   const docs: StatusDocument[] = [];
-  for (const d of generateDocuments({ ...city, fromSec, toSec: fromSec + opts.days * 86_400, stepSec: STEP_SEC })) {
+  for (const d of generateDocuments({
+    ...city,
+    fromSec,
+    toSec: fromSec + opts.days * 86_400,
+    stepSec: STEP_SEC,
+  })) {
     if (d.informationDoc) {
       const r = parseStationInformation(d.informationDoc);
       if (!r.ok) throw new Error('bad simulated station_information');
@@ -55,9 +72,15 @@ export interface Dump {
 
 /** Effects of a run on a store, without what only numbers rows or differs by log (ids, offsets). */
 export async function dumpEffects(store: Store, system: string): Promise<Omit<Dump, 'events'>> {
-  const changes = (await store.listStateChanges({ system, limit: 10_000_000 })).map(({ id: _id, offset: _offset, ...c }) => c).reverse();
-  const activity = (await store.loadActivity(system, 0)).sort((a, b) => a.day - b.day || a.slot - b.slot || a.stationId.localeCompare(b.stationId));
-  const states = (await store.listDetectedStates(system)).sort((a, b) => a.stationId.localeCompare(b.stationId));
+  const changes = (await store.listStateChanges({ system, limit: 10_000_000 }))
+    .map(({ id: _id, offset: _offset, ...c }) => c)
+    .reverse();
+  const activity = (await store.loadActivity(system, 0)).sort(
+    (a, b) => a.day - b.day || a.slot - b.slot || a.stationId.localeCompare(b.stationId),
+  );
+  const states = (await store.listDetectedStates(system)).sort((a, b) =>
+    a.stationId.localeCompare(b.stationId),
+  );
   return { activity, changes, states };
 }
 
@@ -69,7 +92,14 @@ export function withoutOffset<T extends { offset: number }>(events: T[]): FeedEv
 export async function embeddedRun(city: City, dir: string): Promise<Dump> {
   const store = openSqliteStore({ path: path.join(dir, `embedded-${city.system}.sqlite`) });
   await store.migrate();
-  const pipeline = await Pipeline.open({ store, system: city.system, timeZone: TIME_ZONE, detector: 'seed', minHistoryDays: MIN_HISTORY_DAYS, gapThresholdSec: GAP_SEC });
+  const pipeline = await Pipeline.open({
+    store,
+    system: city.system,
+    timeZone: TIME_ZONE,
+    detector: 'seed',
+    minHistoryDays: MIN_HISTORY_DAYS,
+    gapThresholdSec: GAP_SEC,
+  });
   await pipeline.ingestInformation(city.info);
   for (const doc of city.docs) await pipeline.ingestStatus(doc);
   await pipeline.flush();
@@ -94,7 +124,12 @@ export async function streamEvents(log: JetStreamLog, system: string): Promise<F
   return out;
 }
 
-export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number, everyMs = 100): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  everyMs = 100,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -110,9 +110,10 @@ describe.skipIf(!hasChromium || !hasVelib)('web app in chromium', () => {
     const drawnMs = await page.evaluate(
       () => performance.getEntriesByName('dockwatch:markers-drawn')[0]?.startTime ?? -1,
     );
+    // Recorded, not asserted: speed goals are judged from the numbers in docs/performance.md,
+    // never by a timed test (a loaded CI machine would make it flaky).
     console.log(`map markers drawn ${Math.round(drawnMs)} ms after navigation start`);
     expect(drawnMs).toBeGreaterThan(0);
-    expect(drawnMs).toBeLessThan(1500);
     // Clicking the marker opens a popup naming the station, with a link to its page.
     await marker.click();
     const popup = page.locator('.leaflet-popup-content');

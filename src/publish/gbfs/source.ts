@@ -88,7 +88,9 @@ export function correctStations(
       sinceSec: byFeed ? null : (row?.sinceSec ?? null),
     });
   }
-  out.sort((a, b) => (a.info.stationId < b.info.stationId ? -1 : a.info.stationId > b.info.stationId ? 1 : 0));
+  out.sort((a, b) =>
+    a.info.stationId < b.info.stationId ? -1 : a.info.stationId > b.info.stationId ? 1 : 0,
+  );
   return out;
 }
 

@@ -39,12 +39,13 @@ function parseInt8(text: string): number {
   if (!Number.isSafeInteger(n)) throw new Error(`bigint ${text} is beyond the safe integer range`);
   return n;
 }
-const int8ArrayParser = pg.types.getTypeParser(INT8_ARRAY_OID);
+const int8ArrayParser = (pg.types.getTypeParser as (oid: number) => (text: string) => unknown)(INT8_ARRAY_OID);
 const types = {
   getTypeParser(oid: number, format?: 'text' | 'binary'): unknown {
     if (oid === INT8_OID) return parseInt8;
     if (oid === INT8_ARRAY_OID) return (text: string) => (int8ArrayParser(text) as string[]).map(parseInt8);
-    return format === undefined ? pg.types.getTypeParser(oid) : pg.types.getTypeParser(oid, format);
+    const get = pg.types.getTypeParser as (oid: number, format?: 'text' | 'binary') => unknown;
+    return format === undefined ? get(oid) : get(oid, format);
   },
 } as pg.CustomTypesConfig;
 

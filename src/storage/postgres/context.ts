@@ -20,31 +20,80 @@ export interface Db {
 }
 
 function config(s: Stmt, values: unknown[] | undefined): pg.QueryArrayConfig {
-  return s.name === undefined ? { text: s.text, values: values ?? [], rowMode: 'array' } : { name: s.name, text: s.text, values: values ?? [], rowMode: 'array' };
+  return s.name === undefined
+    ? { text: s.text, values: values ?? [], rowMode: 'array' }
+    : { name: s.name, text: s.text, values: values ?? [], rowMode: 'array' };
 }
 
 /**
- * One transaction, or one savepoint inside a batch's transaction. Caches that mirror rows
- * (dictionary ids, the diff-state mirror) stage their changes here: `onCommit` hooks run when the
- * outermost transaction commits, `onRollback` hooks when this scope or an enclosing one rolls back.
- * `local` holds per-scope staged values (looked up through the parent chain).
+ * One transaction, a savepoint inside a batch's transaction, or (autocommit) a run of statements
+ * that each commit alone — for writes whose effect is one statement.
+ *
+ * Round trips are the cost of a commit here (each is a wake-up of both processes), so BEGIN /
+ * SAVEPOINT are not sent alone: they wait in `opening` and go with the first statement — in one
+ * simple-protocol message when that statement is `simple()` text.
+ *
+ * Caches that mirror rows (the diff-state mirror) follow commits here: `onCommit` hooks run when
+ * the outermost transaction commits, `onRollback` hooks when this scope or an enclosing one rolls
+ * back.
  */
 export class Tx implements Db {
   private commitHooks: (() => void)[] = [];
   private rollbackHooks: (() => void)[] = [];
-  readonly local = new Map<string, unknown>();
+  /** The statement not sent yet that opens this scope (BEGIN, SAVEPOINT), or null once sent. */
+  private opening: string | null;
+  /** Something was sent: there is a transaction or savepoint to end. */
+  opened = false;
 
   constructor(
     readonly client: pg.PoolClient,
     readonly parent: Tx | null,
-  ) {}
+    opening: string | null,
+  ) {
+    this.opening = opening;
+  }
+
+  /** The opening statements still to send, the enclosing scopes' first; marks them sent. */
+  private takeOpening(): string | null {
+    const outer = this.parent?.takeOpening() ?? null;
+    const own = this.opening;
+    if (own !== null) {
+      this.opening = null;
+      this.opened = true;
+    }
+    return outer === null ? own : own === null ? outer : `${outer}; ${own}`;
+  }
+
+  private async open(): Promise<void> {
+    const text = this.takeOpening();
+    if (text !== null) await this.client.query(text);
+  }
 
   async rows<R extends unknown[]>(s: Stmt, values?: unknown[]): Promise<R[]> {
+    await this.open();
     return (await this.client.query<R>(config(s, values))).rows;
   }
 
   async run(s: Stmt, values?: unknown[]): Promise<number> {
+    await this.open();
     return (await this.client.query(config(s, values))).rowCount ?? 0;
+  }
+
+  /**
+   * Several statements in one message (simple protocol: no parameters — put only validated
+   * integers in `text`). Rows of each statement, in order. In READ COMMITTED each statement takes
+   * its own snapshot, so a SELECT after a lock sees what committed before the lock was granted.
+   */
+  async simple(text: string): Promise<unknown[][][]> {
+    const opening = this.takeOpening();
+    // Our opening statements contain no ';' of their own.
+    const head = opening === null ? 0 : opening.split(';').length;
+    const full = opening === null ? text : `${opening}; ${text}`;
+    const r = (await this.client.query({ text: full, rowMode: 'array' } as pg.QueryArrayConfig)) as unknown as
+      | pg.QueryArrayResult
+      | pg.QueryArrayResult[];
+    const results = Array.isArray(r) ? r : [r];
+    return results.slice(head).map((x) => x.rows);
   }
 
   onCommit(hook: () => void): void {
@@ -55,18 +104,8 @@ export class Tx implements Db {
     this.rollbackHooks.push(hook);
   }
 
-  /** A staged value of this scope or an enclosing one. */
-  lookup(key: string): unknown {
-    for (let t: Tx | null = this; t !== null; t = t.parent) {
-      const v = t.local.get(key);
-      if (v !== undefined) return v;
-    }
-    return undefined;
-  }
-
-  /** Savepoint released: its staged values and hooks now belong to the enclosing scope. */
+  /** Savepoint released: its hooks now belong to the enclosing scope. */
   mergeInto(parent: Tx): void {
-    for (const [k, v] of this.local) parent.local.set(k, v);
     parent.commitHooks.push(...this.commitHooks);
     parent.rollbackHooks.push(...this.rollbackHooks);
   }
@@ -82,11 +121,18 @@ export class Tx implements Db {
 
 interface Active {
   tx: Tx;
-  /** True while a write or read holds the transaction: nested calls then run directly. */
+  /** True while a call holds the transaction: nested calls then run directly. */
   held: boolean;
   /** Calls inside a batch take turns on its one connection. */
   queue: Promise<unknown>;
 }
+
+export type WriteMode = 'transaction' | 'autocommit' | 'snapshot';
+const OPENING: Record<WriteMode, string | null> = {
+  transaction: 'BEGIN',
+  autocommit: null,
+  snapshot: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+};
 
 /**
  * Transactions over the pool. Outside `batch`, each write is its own transaction on a connection
@@ -109,6 +155,11 @@ export class PgContext {
     run: (s: Stmt, values?: unknown[]) => this.read((db) => db.run(s, values)),
   };
 
+  private readonly poolDb: Db = {
+    rows: async <R extends unknown[]>(s: Stmt, values?: unknown[]) => (await this.pool.query<R>(config(s, values))).rows,
+    run: async (s: Stmt, values?: unknown[]) => (await this.pool.query(config(s, values))).rowCount ?? 0,
+  };
+
   private fail(err: unknown): never {
     throw describeError(err, this.url);
   }
@@ -125,24 +176,21 @@ export class PgContext {
     }
   }
 
-  private readonly poolDb: Db = {
-    rows: async <R extends unknown[]>(s: Stmt, values?: unknown[]) => (await this.pool.query<R>(config(s, values))).rows,
-    run: async (s: Stmt, values?: unknown[]) => (await this.pool.query(config(s, values))).rowCount ?? 0,
-  };
-
   private turn<T>(active: Active, fn: () => Promise<T>): Promise<T> {
     const run = active.queue.then(() => this.als.run({ ...active, held: true }, fn));
     active.queue = run.catch(() => undefined);
     return run;
   }
 
-  /** One transaction (a savepoint inside a batch). */
-  async write<T>(fn: (tx: Tx) => Promise<T>, isolation = ''): Promise<T> {
+  /**
+   * One transaction (a savepoint inside a batch). `autocommit`: for a write whose effect is one
+   * statement (atomic by itself); statements before it may only create dictionary rows, which are
+   * harmless if the effect then fails. `snapshot`: reads from one REPEATABLE READ snapshot.
+   */
+  async write<T>(fn: (tx: Tx) => Promise<T>, mode: WriteMode = 'transaction'): Promise<T> {
     const active = this.als.getStore();
     try {
-      if (active === undefined) {
-        return await this.transaction((tx) => this.als.run({ tx, held: true, queue: Promise.resolve() }, () => fn(tx)), `BEGIN${isolation}`);
-      }
+      if (active === undefined) return await this.transaction(fn, OPENING[mode], true);
       if (active.held) return await this.savepoint(active.tx, fn);
       return await this.turn(active, () => this.savepoint(active.tx, fn));
     } catch (err) {
@@ -150,52 +198,53 @@ export class PgContext {
     }
   }
 
-  /** Several reads from one snapshot (REPEATABLE READ); inside a batch, the batch's transaction. */
-  snapshot<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.write(fn, ' ISOLATION LEVEL REPEATABLE READ READ ONLY');
-  }
-
   async batch<T>(fn: () => Promise<T>): Promise<T> {
     if (this.als.getStore() !== undefined) return fn();
     try {
-      return await this.transaction((tx) => this.als.run({ tx, held: false, queue: Promise.resolve() }, fn), 'BEGIN');
+      return await this.transaction(() => fn(), 'BEGIN', false);
     } catch (err) {
       this.fail(err);
     }
   }
 
-  private async transaction<T>(fn: (tx: Tx) => Promise<T>, begin: string): Promise<T> {
+  private async transaction<T>(fn: (tx: Tx) => Promise<T>, opening: string | null, held: boolean): Promise<T> {
     const client = await this.pool.connect();
-    const tx = new Tx(client, null);
+    const tx = new Tx(client, null, opening);
     let broken: Error | undefined;
+    // A checked-out connection that dies between two statements emits 'error' (the pool listens
+    // only to idle ones): note it; the next statement fails, and the connection is destroyed.
+    const onError = (err: Error): void => {
+      broken = err;
+    };
+    client.on('error', onError);
     try {
-      await client.query(begin);
-      const result = await fn(tx);
-      await client.query('COMMIT');
+      const result = await this.als.run({ tx, held, queue: Promise.resolve() }, () => fn(tx));
+      if (tx.opened && opening !== null) await client.query('COMMIT');
       tx.committed();
       return result;
     } catch (err) {
       tx.rolledBack();
-      if (isConnectionError(err)) broken = err as Error;
-      else await client.query('ROLLBACK').catch((e: unknown) => (broken = e as Error));
+      if (isConnectionError(err)) broken ??= err as Error;
+      else if (tx.opened && opening !== null) await client.query('ROLLBACK').catch((e: unknown) => (broken = e as Error));
       throw err;
     } finally {
+      client.off('error', onError);
       // A connection that failed is destroyed, not returned to the pool.
       client.release(broken);
     }
   }
 
   private async savepoint<T>(parent: Tx, fn: (tx: Tx) => Promise<T>): Promise<T> {
-    const tx = new Tx(parent.client, parent);
-    await tx.client.query('SAVEPOINT dockwatch_write');
+    // The enclosing BEGIN, if not sent yet, goes with the SAVEPOINT, which goes with the first statement.
+    const tx = new Tx(parent.client, parent, 'SAVEPOINT dockwatch_write');
     try {
       const result = await this.als.run({ tx, held: true, queue: Promise.resolve() }, () => fn(tx));
-      await tx.client.query('RELEASE SAVEPOINT dockwatch_write');
+      if (tx.opened) await tx.client.query('RELEASE SAVEPOINT dockwatch_write');
       tx.mergeInto(parent);
       return result;
     } catch (err) {
       tx.rolledBack();
-      if (!isConnectionError(err)) await tx.client.query('ROLLBACK TO SAVEPOINT dockwatch_write');
+      if (tx.opened && !isConnectionError(err)) await tx.client.query('ROLLBACK TO SAVEPOINT dockwatch_write');
       throw err;
     }
   }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { DetectedState, Evidence, StateChange, StationState } from '../../detection/types.js';
 import type { DetectedStateRow, StateChangeQuery, StoredStateChange } from '../types.js';
 import { stmt, type Db, type Tx } from './context.js';
@@ -6,21 +7,28 @@ import { checkOffset } from './event-log.js';
 
 type ChangeRow = [number, string, string, number, string, string, string, number, string, string | null, number];
 
-// WITH ORDINALITY … ORDER BY: ids (the pagination cursor) follow the order of the call.
-const insertChanges = stmt(
-  'det_insert_changes',
-  `INSERT INTO state_changes (system_id, station_id, time_sec, from_state, to_state, detector, confidence, reason, evidence, log_offset)
-   SELECT system_id, station_id, time_sec, from_state, to_state, detector, confidence, reason, evidence, log_offset
-   FROM unnest($1::integer[], $2::integer[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::text[],
-     $9::text[], $10::bigint[]) WITH ORDINALITY
-     AS c (system_id, station_id, time_sec, from_state, to_state, detector, confidence, reason, evidence, log_offset, n)
-   ORDER BY n
-   ON CONFLICT (system_id, station_id, detector, log_offset, to_state) DO NOTHING`,
-);
-const upsertCheckpoint = stmt(
-  'det_upsert_checkpoint',
-  `INSERT INTO checkpoints (consumer, log_offset, state) VALUES ($1, $2, $3)
-   ON CONFLICT (consumer) DO UPDATE SET log_offset = excluded.log_offset, state = excluded.state`,
+// The changes, the consumer's offset and (when $13 is not null) its checkpoint, in one statement:
+// atomic without a transaction block. WITH ORDINALITY … ORDER BY: ids (the pagination cursor)
+// follow the order of the call.
+const commitDetection = stmt(
+  'det_commit',
+  `WITH c AS (
+     INSERT INTO state_changes (system_id, station_id, time_sec, from_state, to_state, detector, confidence, reason, evidence, log_offset)
+     SELECT system_id, station_id, time_sec, from_state, to_state, detector, confidence, reason, evidence, log_offset
+     FROM unnest($1::integer[], $2::integer[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::text[],
+       $9::text[], $10::bigint[]) WITH ORDINALITY
+       AS c (system_id, station_id, time_sec, from_state, to_state, detector, confidence, reason, evidence, log_offset, n)
+     ORDER BY n
+     ON CONFLICT (system_id, station_id, detector, log_offset, to_state) DO NOTHING
+     RETURNING 1
+   ), o AS (
+     INSERT INTO consumer_offsets (consumer, log_offset) VALUES ($11, $12)
+     ON CONFLICT (consumer) DO UPDATE SET log_offset = excluded.log_offset
+   ), k AS (
+     INSERT INTO checkpoints (consumer, log_offset, state) SELECT $11, $12, $13::text WHERE $13::text IS NOT NULL
+     ON CONFLICT (consumer) DO UPDATE SET log_offset = excluded.log_offset, state = excluded.state
+   )
+   SELECT count(*)::integer FROM c`,
 );
 const selectCheckpoint = stmt('det_select_checkpoint', 'SELECT log_offset, state FROM checkpoints WHERE consumer = $1');
 const upsertDetected = stmt(
@@ -44,9 +52,18 @@ function check(ok: boolean, c: StateChange, what: string): void {
 export class PgDetection {
   constructor(private readonly dict: PgDictionary) {}
 
-  /** Inside the caller's transaction, in one statement. */
-  async insertChangesInTx(tx: Tx, changes: readonly StateChange[]): Promise<number> {
-    if (changes.length === 0) return 0;
+  /**
+   * State changes (idempotent), the consumer's offset and, when given, its checkpoint: one
+   * statement, after the ids of new stations. Returns the number of changes actually inserted.
+   */
+  async commitInTx(tx: Tx, consumer: string, offset: number, changes: readonly StateChange[], checkpoint?: unknown): Promise<number> {
+    if (typeof consumer !== 'string' || consumer === '') throw new Error(`consumer must be a non-empty string, got ${String(consumer)}`);
+    checkOffset(offset);
+    let json: string | null = null;
+    if (checkpoint !== undefined) {
+      json = JSON.stringify(checkpoint) ?? null;
+      if (json === null) throw new Error(`checkpoint of ${consumer} is not JSON-serialisable`);
+    }
     const keysBySystem = new Map<string, Set<string>>();
     for (const c of changes) {
       check(Number.isSafeInteger(c.timeSec), c, `timeSec must be an integer, got ${String(c.timeSec)}`);
@@ -59,7 +76,7 @@ export class PgDetection {
     }
     const systemIds = new Map<string, number>();
     for (const [system, keys] of keysBySystem) {
-      const id = await this.dict.systemId(tx, system);
+      const id = await this.dict.systemId(system);
       systemIds.set(system, id);
       await this.dict.resolveStations(tx, id, keys);
     }
@@ -67,17 +84,10 @@ export class PgDetection {
     for (const c of changes) {
       const systemId = systemIds.get(c.system)!;
       const evidence = c.evidence === null || c.evidence === undefined ? null : JSON.stringify(c.evidence);
-      const values = [systemId, this.dict.stationId(tx, systemId, c.stationId), c.timeSec, c.from, c.to, c.detector, c.confidence, c.reason, evidence, c.offset];
+      const values = [systemId, this.dict.stationId(systemId, c.stationId), c.timeSec, c.from, c.to, c.detector, c.confidence, c.reason, evidence, c.offset];
       for (let k = 0; k < 10; k++) cols[k]!.push(values[k]);
     }
-    return tx.run(insertChanges, cols);
-  }
-
-  async saveCheckpointInTx(tx: Tx, consumer: string, offset: number, state: unknown): Promise<void> {
-    checkOffset(offset);
-    const json = JSON.stringify(state);
-    if (json === undefined) throw new Error(`checkpoint of ${consumer} is not JSON-serialisable`);
-    await tx.run(upsertCheckpoint, [consumer, offset, json]);
+    return (await tx.rows<[number]>(commitDetection, [...cols, consumer, offset, json]))[0]![0];
   }
 
   async loadCheckpoint(db: Db, consumer: string): Promise<{ offset: number; state: unknown } | null> {
@@ -87,7 +97,7 @@ export class PgDetection {
 
   async saveDetectedInTx(tx: Tx, system: string, rows: readonly DetectedStateRow[]): Promise<void> {
     if (rows.length === 0) return;
-    const systemId = await this.dict.systemId(tx, system);
+    const systemId = await this.dict.systemId(system);
     // Last one wins when a station comes twice, as with one upsert after the other.
     const byStation = new Map<string, DetectedStateRow>();
     for (const r of rows) byStation.set(r.stationId, r);
@@ -95,7 +105,7 @@ export class PgDetection {
     const list = [...byStation.values()];
     await tx.run(upsertDetected, [
       systemId,
-      list.map((r) => this.dict.stationId(tx, systemId, r.stationId)),
+      list.map((r) => this.dict.stationId(systemId, r.stationId)),
       list.map((r) => r.state),
       list.map((r) => r.sinceSec),
       list.map((r) => r.confidence),
@@ -146,7 +156,8 @@ export class PgDetection {
         c.evidence, c.log_offset
       FROM state_changes AS c JOIN systems AS sy ON sy.id = c.system_id JOIN stations AS st ON st.id = c.station_id
       ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY c.id DESC LIMIT ${param(q.limit)}`;
-    const rows = await db.rows<ChangeRow>({ text }, params);
+    // One prepared statement per combination of filters (at most 2^6): the name follows the text.
+    const rows = await db.rows<ChangeRow>(stmt(`det_list_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`, text), params);
     return rows.map((r) => ({
       id: r[0],
       system: r[1],

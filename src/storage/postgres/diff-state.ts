@@ -2,6 +2,7 @@ import type { StationStatus } from '../../feed/model.js';
 import type { DiffState } from '../types.js';
 import { stmt, type Db, type PgContext, type Tx } from './context.js';
 import type { PgDictionary } from './dictionary.js';
+import { INSERT_BATCHES_CTE, type BatchParams } from './event-log.js';
 
 export interface DiffUpdate {
   lastDocumentSec: number;
@@ -23,26 +24,31 @@ const selectCapacities = stmt(
   'SELECT s.key, c.capacity FROM station_capacity AS c JOIN stations AS s ON s.id = c.station_id WHERE c.system_id = $1',
 );
 const selectState = stmt('diff_select_state', 'SELECT last_document_sec FROM diff_state WHERE system_id = $1');
-// The system's row (locked until commit: one producer at a time per system) and the changed
-// stations, in one statement.
-const saveState = stmt(
-  'diff_save_state',
-  `WITH d AS (
-     INSERT INTO diff_state (system_id, last_document_sec, revision) VALUES ($1, $2, 1)
+/**
+ * The system's row (locked until commit: one producer at a time per system) and the changed
+ * stations, in one statement; with `log`, the log's batches too (parameters $1…$6, see
+ * event-log.ts), so that a whole commitDiff is three round trips: lock, write, COMMIT.
+ */
+function saveStateText(log: boolean): string {
+  const p = (n: number): string => `$${n + (log ? 6 : 0)}`;
+  return `WITH ${log ? `${INSERT_BATCHES_CTE},` : ''} d AS (
+     INSERT INTO diff_state (system_id, last_document_sec, revision) VALUES (${p(1)}, ${p(2)}, 1)
      ON CONFLICT (system_id) DO UPDATE SET last_document_sec = excluded.last_document_sec, revision = diff_state.revision + 1
      RETURNING revision
    ), s AS (
      INSERT INTO station_status (system_id, station_id, code, mechanical, electric, other, bikes_disabled, docks_available,
        docks_disabled, flags, last_reported_sec)
-     SELECT $1, * FROM unnest($3::integer[], $4::text[], $5::integer[], $6::integer[], $7::integer[], $8::integer[],
-       $9::integer[], $10::integer[], $11::smallint[], $12::bigint[])
+     SELECT ${p(1)}, * FROM unnest(${p(3)}::integer[], ${p(4)}::text[], ${p(5)}::integer[], ${p(6)}::integer[], ${p(7)}::integer[],
+       ${p(8)}::integer[], ${p(9)}::integer[], ${p(10)}::integer[], ${p(11)}::smallint[], ${p(12)}::bigint[])
      ON CONFLICT (system_id, station_id) DO UPDATE SET code = excluded.code, mechanical = excluded.mechanical,
        electric = excluded.electric, other = excluded.other, bikes_disabled = excluded.bikes_disabled,
        docks_available = excluded.docks_available, docks_disabled = excluded.docks_disabled, flags = excluded.flags,
        last_reported_sec = excluded.last_reported_sec
    )
-   SELECT revision FROM d`,
-);
+   SELECT revision FROM d`;
+}
+const saveState = stmt('diff_save_state', saveStateText(false));
+const saveStateAndLog = stmt('diff_save_state_log', saveStateText(true));
 const deleteRemoved = stmt(
   'diff_delete_removed',
   `WITH s AS (DELETE FROM station_status WHERE system_id = $1 AND station_id = ANY($2::integer[]))
@@ -95,8 +101,8 @@ export class PgDiffState {
     private readonly dict: PgDictionary,
   ) {}
 
-  /** Inside the caller's transaction. */
-  async saveInTx(tx: Tx, systemId: number, update: DiffUpdate): Promise<void> {
+  /** Inside the caller's transaction; `log`: batches to insert in the same statement (or null). */
+  async saveInTx(tx: Tx, systemId: number, update: DiffUpdate, log: BatchParams | null = null): Promise<void> {
     if (!Number.isSafeInteger(update.lastDocumentSec)) {
       throw new Error(`lastDocumentSec must be an integer, got ${String(update.lastDocumentSec)}`);
     }
@@ -114,7 +120,7 @@ export class PgDiffState {
     for (const s of changed.values()) {
       const key = s.stationId;
       if (s.code !== null && typeof s.code !== 'string') throw new Error(`invalid status of station ${key}: code must be a string or null`);
-      ids[i] = this.dict.stationId(tx, systemId, key);
+      ids[i] = this.dict.stationId(systemId, key);
       codes[i] = s.code;
       cols[0]![i] = int(s.bikes.mechanical, 'bikes.mechanical', key);
       cols[1]![i] = int(s.bikes.electric, 'bikes.electric', key);
@@ -126,7 +132,8 @@ export class PgDiffState {
       reported[i] = s.lastReportedSec === null ? null : int(s.lastReportedSec, 'lastReportedSec', key);
       i++;
     }
-    const revision = (await tx.rows<[number]>(saveState, [systemId, update.lastDocumentSec, ids, codes, ...cols, flags, reported]))[0]![0];
+    const values = [systemId, update.lastDocumentSec, ids, codes, ...cols, flags, reported];
+    const revision = (await tx.rows<[number]>(log === null ? saveState : saveStateAndLog, log === null ? values : [...log, ...values]))[0]![0];
 
     let mirror = this.mirrors.get(systemId);
     if (mirror === undefined || mirror.revision !== revision - 1) {
@@ -151,11 +158,11 @@ export class PgDiffState {
       await this.dict.resolveStations(tx, systemId, [...removed, ...capacityKeys]);
       next = new Map(stored);
       if (removed.length > 0) {
-        await tx.run(deleteRemoved, [systemId, removed.map((key) => this.dict.stationId(tx, systemId, key))]);
+        await tx.run(deleteRemoved, [systemId, removed.map((key) => this.dict.stationId(systemId, key))]);
         for (const key of removed) next.delete(key);
       }
       if (capacityKeys.length > 0) {
-        await tx.run(upsertCapacities, [systemId, capacityKeys.map((key) => this.dict.stationId(tx, systemId, key)), capacityValues]);
+        await tx.run(upsertCapacities, [systemId, capacityKeys.map((key) => this.dict.stationId(systemId, key)), capacityValues]);
         for (let k = 0; k < capacityKeys.length; k++) next.set(capacityKeys[k]!, capacityValues[k]!);
       }
     }
@@ -174,12 +181,12 @@ export class PgDiffState {
   /** State, statuses and capacities from one snapshot. */
   load(systemId: number | undefined): Promise<DiffState> {
     if (systemId === undefined) return Promise.resolve({ lastDocumentSec: null, stations: new Map(), capacities: new Map() });
-    return this.ctx.snapshot(async (tx) => {
+    return this.ctx.write(async (tx) => {
       const row = (await tx.rows<[number | null]>(selectState, [systemId]))[0];
       const stations = new Map<string, StationStatus>();
       for (const s of await this.listStatus(tx, systemId)) stations.set(s.stationId, s);
       const capacities = new Map(await tx.rows<[string, number | null]>(selectCapacities, [systemId]));
       return { lastDocumentSec: row?.[0] ?? null, stations, capacities };
-    });
+    }, 'snapshot');
   }
 }

@@ -17,20 +17,17 @@ const noStationKey = (): string => '';
 
 const lockHead = stmt('log_lock_head', 'SELECT next_offset FROM log_head FOR UPDATE');
 const selectHead = stmt('log_select_head', 'SELECT next_offset FROM log_head');
-const selectAt = stmt(
-  'log_select_at',
-  `SELECT b.system_id, b.time_sec, b.events FROM event_batches AS b
-   JOIN unnest($1::integer[], $2::bigint[]) AS k (system_id, time_sec) ON b.system_id = k.system_id AND b.time_sec = k.time_sec`,
-);
-// The batches and the counter in one statement (a data-modifying CTE): one round trip.
-const insertBatches = stmt(
-  'log_insert_batches',
-  `WITH b AS (
+/** The batches and the counter in one statement (data-modifying CTE); parameters $1…$6 = BatchParams. */
+export const INSERT_BATCHES_CTE = `b AS (
      INSERT INTO event_batches (first_offset, event_count, system_id, time_sec, events)
      SELECT * FROM unnest($1::bigint[], $2::integer[], $3::integer[], $4::bigint[], $5::bytea[])
-   )
-   UPDATE log_head SET next_offset = $6`,
-);
+   ), h AS (
+     UPDATE log_head SET next_offset = $6 WHERE next_offset <> $6
+   )`;
+const insertBatches = stmt('log_insert_batches', `WITH ${INSERT_BATCHES_CTE} SELECT 1`);
+
+/** first offsets, counts, system ids, times, packed events, next offset. */
+export type BatchParams = [number[], number[], number[], number[], Buffer[], number];
 const selectFrom = stmt(
   'log_select_from',
   `SELECT first_offset, event_count, system_id, time_sec, events FROM event_batches
@@ -64,21 +61,21 @@ export class PgEventLog implements EventLog {
     private readonly dict: PgDictionary,
   ) {}
 
-  /** Lock the head: every append, and prune, starts here. Returns the next offset. */
+  /** Lock the head (prune starts here too). Returns the next offset. */
   async lockHead(tx: Tx): Promise<number> {
     return (await tx.rows<[number]>(lockHead))[0]![0];
   }
 
   /**
-   * Append inside the caller's transaction; an invalid event throws and so rolls it back. Each run
-   * of consecutive events with the same system and time becomes one batch row.
+   * The first step of an append, inside the caller's transaction: lock the head, learn the keys
+   * already stored at each (system, time) of the call — both in one round trip — and pack the
+   * new events. Each run of consecutive events with the same system and time becomes one batch.
+   * Returns the events to append, with their offsets, and the parameters of the statement that
+   * writes them (INSERT_BATCHES_CTE), to run alone or joined with the caller's own statement.
+   * An invalid event throws (the caller's transaction then rolls back).
    */
-  async appendInTx(tx: Tx, events: readonly FeedEvent[]): Promise<LoggedEvent[]> {
+  async prepareAppend(tx: Tx, events: readonly FeedEvent[]): Promise<{ out: LoggedEvent[]; params: BatchParams }> {
     const out: LoggedEvent[] = [];
-    if (events.length === 0) return out;
-    let next = await this.lockHead(tx);
-    // Ids first (one statement per new system and one per system with new stations), then the
-    // keys stored at each (system, time) of the call, in one statement.
     const stationsBySystem = new Map<string, Set<string>>();
     for (const e of events) {
       if (!Number.isSafeInteger(e.timeSec)) {
@@ -88,24 +85,29 @@ export class PgEventLog implements EventLog {
       if (stations === undefined) stationsBySystem.set(e.system, (stations = new Set()));
       if ('stationId' in e) stations.add(e.stationId);
     }
+    // Ids first (a statement only for a new system, or a system with new stations: rare).
     const systemIds = new Map<string, number>();
     for (const [system, stations] of stationsBySystem) {
-      const systemId = await this.dict.systemId(tx, system);
+      const systemId = await this.dict.systemId(system);
       systemIds.set(system, systemId);
       await this.dict.resolveStations(tx, systemId, stations);
     }
     const runs = new Map<string, Set<number>>();
-    const runSystems: number[] = [];
-    const runTimes: number[] = [];
+    const pairs: string[] = [];
     for (const e of events) {
       const systemId = systemIds.get(e.system)!;
       const runKey = `${systemId}:${e.timeSec}`;
       if (runs.has(runKey)) continue;
       runs.set(runKey, new Set());
-      runSystems.push(systemId);
-      runTimes.push(e.timeSec);
+      pairs.push(`(${systemId}, ${e.timeSec})`); // integers only: validated above
     }
-    for (const [systemId, timeSec, blob] of await tx.rows<[number, number, Buffer]>(selectAt, [runSystems, runTimes])) {
+    // One message: lock, then (a new snapshot, after the lock is granted) the stored keys.
+    const [headRows, stored] = await tx.simple(
+      `SELECT next_offset FROM log_head FOR UPDATE;
+       SELECT system_id, time_sec, events FROM event_batches WHERE (system_id, time_sec) IN (${pairs.length > 0 ? pairs.join(', ') : '(0, 0)'})`,
+    );
+    let next = (headRows![0] as [number])[0];
+    for (const [systemId, timeSec, blob] of stored as [number, number, Buffer][]) {
       const keys = runs.get(`${systemId}:${timeSec}`)!;
       const r = new ByteReader(blob);
       while (!r.done) {
@@ -114,11 +116,7 @@ export class PgEventLog implements EventLog {
       }
     }
 
-    const firsts: number[] = [];
-    const counts: number[] = [];
-    const batchSystems: number[] = [];
-    const batchTimes: number[] = [];
-    const blobs: Buffer[] = [];
+    const params: BatchParams = [[], [], [], [], [], next];
     const w = this.writer;
     let i = 0;
     while (i < events.length) {
@@ -133,7 +131,7 @@ export class PgEventLog implements EventLog {
         const e = events[i]!;
         if (e.system !== system || e.timeSec !== timeSec) break;
         const kind = kindOf(e);
-        const station = 'stationId' in e ? this.dict.stationId(tx, systemId, e.stationId) : 0;
+        const station = 'stationId' in e ? this.dict.stationId(systemId, e.stationId) : 0;
         const key = station * 64 + kind;
         if (keys.has(key)) continue;
         keys.add(key);
@@ -141,13 +139,20 @@ export class PgEventLog implements EventLog {
         out.push(withOffset(e, next++));
       }
       if (next === first) continue;
-      firsts.push(first);
-      counts.push(next - first);
-      batchSystems.push(systemId);
-      batchTimes.push(timeSec);
-      blobs.push(Buffer.from(w.view()));
+      params[0].push(first);
+      params[1].push(next - first);
+      params[2].push(systemId);
+      params[3].push(timeSec);
+      params[4].push(Buffer.from(w.view()));
     }
-    if (firsts.length > 0) await tx.run(insertBatches, [firsts, counts, batchSystems, batchTimes, blobs, next]);
+    params[5] = next;
+    return { out, params };
+  }
+
+  async appendInTx(tx: Tx, events: readonly FeedEvent[]): Promise<LoggedEvent[]> {
+    if (events.length === 0) return [];
+    const { out, params } = await this.prepareAppend(tx, events);
+    if (out.length > 0) await tx.run(insertBatches, params);
     return out;
   }
 
@@ -187,14 +192,14 @@ export class PgEventLog implements EventLog {
     const start = out.length;
     let unknown = false;
     const stationKey = (id: number): string => {
-      const key = this.dict.peekStationKey(db, id);
+      const key = this.dict.peekStationKey(id);
       if (key !== undefined) return key;
       unknown = true;
       return '';
     };
     for (const [first, count, systemId, timeSec, blob] of rows) {
       if (first + count - 1 <= afterOffset) continue;
-      const system = this.dict.peekSystemKey(db, systemId);
+      const system = this.dict.peekSystemKey(systemId);
       if (system === undefined) return false;
       const r = new ByteReader(blob);
       for (let k = 0; k < count; k++) {
@@ -241,6 +246,6 @@ export class PgEventLog implements EventLog {
   }
 
   commitOffset(consumer: string, offset: number): Promise<void> {
-    return this.ctx.write((tx) => this.setOffsetInTx(tx, consumer, offset));
+    return this.ctx.write((tx) => this.setOffsetInTx(tx, consumer, offset), 'autocommit');
   }
 }

@@ -22,10 +22,10 @@ const LOCK_CLASS = 0x646b77;
 
 /** Highest applied version in `schema`, 0 when the schema or its migrations table does not exist. */
 export async function pgSchemaVersion(db: pg.Pool | pg.PoolClient, schema: string): Promise<number> {
-  const r = await db.query<{ v: number | null }>(
-    `SELECT CASE WHEN to_regclass($1) IS NULL THEN 0 ELSE (SELECT coalesce(max(version), 0) FROM ${checkSchemaName(schema)}.schema_migrations) END AS v`,
-    [`${schema}.schema_migrations`],
-  );
+  const table = `${checkSchemaName(schema)}.schema_migrations`;
+  const exists = await db.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [table]);
+  if (exists.rows[0]?.t == null) return 0;
+  const r = await db.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${table}`);
   return r.rows[0]?.v ?? 0;
 }
 
@@ -50,6 +50,10 @@ export async function applyPgMigrations(
   const applied: number[] = [];
   const client = await pool.connect();
   let broken: Error | undefined;
+  const onError = (err: Error): void => {
+    broken = err;
+  };
+  client.on('error', onError);
   try {
     // Version 0 is the step that creates the schema and the migrations table.
     for (let version = 0; version <= Math.min(latest, targetVersion); version++) {
@@ -84,6 +88,7 @@ export async function applyPgMigrations(
       }
     }
   } finally {
+    client.off('error', onError);
     client.release(broken);
   }
   return applied;

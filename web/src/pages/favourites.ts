@@ -4,6 +4,7 @@ import { onStations, stations } from '../data.js';
 import { h } from '../dom.js';
 import { favourites, toggleFavourite } from '../favourites.js';
 import { fmtNumber, t } from '../i18n.js';
+import { pushOptIn, syncPushStations } from '../push-optin.js';
 import type { Page } from '../router.js';
 import { badge, errorBox, heading, sinceText, stationHref } from '../ui.js';
 
@@ -25,7 +26,7 @@ function card(s: Station, nowSec: number, onRemove: () => void): HTMLElement {
 }
 
 export const favouritesPage: Page = async ({ main }) => {
-  main.append(heading(t('fav.title')));
+  main.append(heading(t('fav.title')), pushOptIn());
   const list = h('ul', { class: 'fav-list' });
   main.append(list);
   const draw = async (): Promise<void> => {
@@ -40,6 +41,7 @@ export const favouritesPage: Page = async ({ main }) => {
       const s = st.byCode.get(code);
       const remove = (): void => {
         toggleFavourite(code);
+        syncPushStations();
         void draw();
       };
       list.append(
