@@ -5,7 +5,7 @@
  * changes; per document one commitDiff and one commitActivity, every 30 documents a
  * commitDetection with a checkpoint of every station's state.
  *
- *   npx tsx bench/storage-growth-postgres.ts [--days 2] [--url postgres://…] [--keep]
+ *   npx tsx bench/storage-growth-postgres.ts [--days 2] [--url postgres://…] [--async] [--keep]
  *
  * Size = sum of pg_total_relation_size (heap + TOAST + indexes) over the schema's tables, after a
  * VACUUM at the end of each day (the steady state autovacuum keeps: dead row versions of updated
@@ -62,7 +62,12 @@ function pickStation(): number {
 }
 const profile = Array.from({ length: DOCS_PER_DAY }, (_, m) => {
   const h = m / 60;
-  return 0.15 + Math.exp(-((h - 8.5) ** 2) / 2) + 1.2 * Math.exp(-((h - 18) ** 2) / 3) + 0.5 * Math.exp(-((h - 13) ** 2) / 4);
+  return (
+    0.15 +
+    Math.exp(-((h - 8.5) ** 2) / 2) +
+    1.2 * Math.exp(-((h - 18) ** 2) / 3) +
+    0.5 * Math.exp(-((h - 13) ** 2) / 4)
+  );
 });
 const profileSum = profile.reduce((a, b) => a + b, 0);
 
@@ -80,7 +85,14 @@ const statuses: StationStatus[] = ids.map((id, i) => ({
   isReturning: true,
   lastReportedSec: DAY0_SEC,
 }));
-const afterOf = (s: StationStatus): { bikes: StationStatus['bikes']; docksAvailable: number; bikesDisabled: number; docksDisabled: number } => ({
+const afterOf = (
+  s: StationStatus,
+): {
+  bikes: StationStatus['bikes'];
+  docksAvailable: number;
+  bikesDisabled: number;
+  docksDisabled: number;
+} => ({
   bikes: { ...s.bikes },
   docksAvailable: s.docksAvailable,
   bikesDisabled: s.bikesDisabled,
@@ -89,7 +101,15 @@ const afterOf = (s: StationStatus): { bikes: StationStatus['bikes']; docksAvaila
 
 /** One minute's document: events (one per station, type and bike type), changed stations, slot increments. */
 function makeDocument(timeSec: number, moves: number, slot: number, day: number, prevSec: number | null) {
-  const events: FeedEvent[] = [{ system: SYSTEM, timeSec, type: 'snapshot', stations: STATIONS, intervalSec: prevSec === null ? null : timeSec - prevSec }];
+  const events: FeedEvent[] = [
+    {
+      system: SYSTEM,
+      timeSec,
+      type: 'snapshot',
+      stations: STATIONS,
+      intervalSec: prevSec === null ? null : timeSec - prevSec,
+    },
+  ];
   const merged = new Map<string, FeedEvent & { type: 'rented' | 'returned' }>();
   const touched = new Set<number>();
   const increments = new Map<string, SlotCount>();
@@ -108,7 +128,15 @@ function makeDocument(timeSec: number, moves: number, slot: number, day: number,
       existing.count++;
       existing.after = afterOf(s);
     } else {
-      const e = { system: SYSTEM, timeSec, stationId: s.stationId, type, bikeType, count: 1, after: afterOf(s) } as const;
+      const e = {
+        system: SYSTEM,
+        timeSec,
+        stationId: s.stationId,
+        type,
+        bikeType,
+        count: 1,
+        after: afterOf(s),
+      } as const;
       const copy = { ...e, after: afterOf(s) };
       merged.set(key, copy);
       events.push(copy);
@@ -122,10 +150,20 @@ function makeDocument(timeSec: number, moves: number, slot: number, day: number,
   for (let k = 0; k < moves / 10; k++) {
     const i = pickStation();
     const s = statuses[i]!;
-    if (touched.has(i) && events.some((e) => e.type === 'availability_changed' && e.stationId === s.stationId)) continue;
+    if (
+      touched.has(i) &&
+      events.some((e) => e.type === 'availability_changed' && e.stationId === s.stationId)
+    )
+      continue;
     s.bikesDisabled = (s.bikesDisabled + 1) % 3;
     touched.add(i);
-    events.push({ system: SYSTEM, timeSec, stationId: s.stationId, type: 'availability_changed', after: afterOf(s) });
+    events.push({
+      system: SYSTEM,
+      timeSec,
+      stationId: s.stationId,
+      type: 'availability_changed',
+      after: afterOf(s),
+    });
   }
   return { events, changed: [...touched].map((i) => statuses[i]!), increments: [...increments.values()] };
 }
@@ -133,7 +171,9 @@ function makeDocument(timeSec: number, moves: number, slot: number, day: number,
 const admin = new pg.Client({ connectionString: url });
 await admin.connect();
 async function schemaMb(): Promise<{ total: number; tables: [string, number][] }> {
-  await admin.query(`VACUUM (ANALYZE) ${schema}.event_batches, ${schema}.activity, ${schema}.station_status, ${schema}.checkpoints`);
+  await admin.query(
+    `VACUUM (ANALYZE) ${schema}.event_batches, ${schema}.activity, ${schema}.station_status, ${schema}.checkpoints`,
+  );
   const r = await admin.query<{ name: string; bytes: string }>(
     `SELECT c.relname AS name, pg_total_relation_size(c.oid) AS bytes FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE n.nspname = $1 AND c.relkind = 'r' ORDER BY 2 DESC`,
@@ -143,14 +183,23 @@ async function schemaMb(): Promise<{ total: number; tables: [string, number][] }
   return { total: tables.reduce((a, [, mb]) => a + mb, 0), tables };
 }
 
-const store = openPostgresStore({ url, schema });
+// --async: synchronous_commit = off, to see what the WAL fsync of each commit costs.
+const store = openPostgresStore({ url, schema, synchronousCommit: !args.includes('--async') });
 await store.migrate();
 await store.saveStationInfo(
   SYSTEM,
-  ids.map((id, i) => ({ stationId: id, code: String(10_000 + i), name: `Station ${i}`, lat: 48.8 + i / 1e4, lon: 2.3 + i / 1e4, capacity: 20 + (i % 30) })),
+  ids.map((id, i) => ({
+    stationId: id,
+    code: String(10_000 + i),
+    name: `Station ${i}`,
+    lat: 48.8 + i / 1e4,
+    lon: 2.3 + i / 1e4,
+    capacity: 20 + (i % 30),
+  })),
 );
 
-const quantile = (xs: number[], q: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
+const quantile = (xs: number[], q: number): number =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
 const diffMs: number[] = [];
 let events = 0;
 let carry = 0;
@@ -166,14 +215,21 @@ for (let day = 0; day < days; day++) {
     carry -= moves;
     const d = makeDocument(timeSec, moves, Math.floor(m / 10), 20_000 + day, prevSec);
     let t0 = performance.now();
-    const appended = await store.commitDiff(SYSTEM, d.events, { lastDocumentSec: timeSec, changed: d.changed, removed: [], capacities });
+    const appended = await store.commitDiff(SYSTEM, d.events, {
+      lastDocumentSec: timeSec,
+      changed: d.changed,
+      removed: [],
+      capacities,
+    });
     diffMs.push(performance.now() - t0);
     events += appended.length;
     t0 = performance.now();
     const lastOffset = appended[appended.length - 1]!.offset;
     await store.commitActivity(SYSTEM, 'activity', lastOffset, d.increments);
     if (m % 30 === 29) {
-      const state = Object.fromEntries(ids.map((id, i) => [id, { lastActivitySec: timeSec - i, state: 'ok' }]));
+      const state = Object.fromEntries(
+        ids.map((id, i) => [id, { lastActivitySec: timeSec - i, state: 'ok' }]),
+      );
       await store.commitDetection('detector:velib:seed', lastOffset, [], state);
     }
     otherMs += performance.now() - t0;
@@ -181,11 +237,18 @@ for (let day = 0; day < days; day++) {
   }
   const size = await schemaMb();
   sizes.push(size.total);
-  console.log(`day ${day + 1}: schema ${size.total.toFixed(1)} MB (${size.tables.slice(0, 5).map(([n, mb]) => `${n} ${mb.toFixed(1)}`).join(', ')})`);
+  console.log(
+    `day ${day + 1}: schema ${size.total.toFixed(1)} MB (${size.tables
+      .slice(0, 5)
+      .map(([n, mb]) => `${n} ${mb.toFixed(1)}`)
+      .join(', ')})`,
+  );
 }
 const cpu = process.cpuUsage(cpu0);
 const docs = days * DOCS_PER_DAY;
-console.log(`events: ${Math.round(events / days).toLocaleString('en')} per day, ${(events / docs).toFixed(0)} per document on average`);
+console.log(
+  `events: ${Math.round(events / days).toLocaleString('en')} per day, ${(events / docs).toFixed(0)} per document on average`,
+);
 console.log(
   `commitDiff wall time per document: mean ${(diffMs.reduce((a, b) => a + b, 0) / docs).toFixed(2)} ms, p50 ${quantile(diffMs, 0.5).toFixed(2)} ms, ` +
     `p99 ${quantile(diffMs, 0.99).toFixed(2)} ms; commitActivity + commitDetection ${(otherMs / docs).toFixed(2)} ms per document; ` +
@@ -197,15 +260,30 @@ console.log(
 const fixed: number[] = [];
 for (let k = 0; k < 300; k++) {
   const timeSec = DAY0_SEC + k * 60;
-  const list: FeedEvent[] = [{ system: 'bench200', timeSec, type: 'snapshot', stations: STATIONS, intervalSec: 60 }];
+  const list: FeedEvent[] = [
+    { system: 'bench200', timeSec, type: 'snapshot', stations: STATIONS, intervalSec: 60 },
+  ];
   const changed: StationStatus[] = [];
   for (let j = 0; j < 199; j++) {
     const s = statuses[(k * 37 + j * 7) % STATIONS]!;
-    list.push({ system: 'bench200', timeSec, stationId: s.stationId, type: 'rented', bikeType: 'mechanical', count: 1, after: afterOf(s) });
+    list.push({
+      system: 'bench200',
+      timeSec,
+      stationId: s.stationId,
+      type: 'rented',
+      bikeType: 'mechanical',
+      count: 1,
+      after: afterOf(s),
+    });
     changed.push(s);
   }
   const t0 = performance.now();
-  const out = await store.commitDiff('bench200', list, { lastDocumentSec: timeSec, changed, removed: [], capacities });
+  const out = await store.commitDiff('bench200', list, {
+    lastDocumentSec: timeSec,
+    changed,
+    removed: [],
+    capacities,
+  });
   if (k >= 20) fixed.push(performance.now() - t0); // after warm-up (dictionary, prepared statements)
   if (out.length !== 200) throw new Error(`expected 200 events appended, got ${out.length}`);
 }

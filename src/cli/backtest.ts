@@ -28,7 +28,6 @@ export interface BacktestCliOptions {
   print?: (text: string) => void;
 }
 
-
 function int(name: string, v: number | string | undefined, dflt: number, min = 0): number {
   if (v === undefined) return dflt;
   const n = Number(v);

@@ -27,13 +27,26 @@ export async function runDemo(opts: Record<string, string | undefined>): Promise
   enableDefaultMetrics();
   const database = opts['database'] ?? './data/demo.sqlite';
   mkdirSync(dirname(database), { recursive: true });
-  if (opts['database'] === undefined) for (const s of ['', '-wal', '-shm']) rmSync(database + s, { force: true });
+  if (opts['database'] === undefined)
+    for (const s of ['', '-wal', '-shm']) rmSync(database + s, { force: true });
   const store = await openConfiguredStore(database, logger);
 
   const liveStartSec = Math.floor(Date.now() / 1000) - 2 * DAY_SEC;
-  const sim = await startSimulator({ seed: 'demo', startSec: liveStartSec - HISTORY_DAYS * DAY_SEC, speed: 0, timezone: TIME_ZONE });
+  const sim = await startSimulator({
+    seed: 'demo',
+    startSec: liveStartSec - HISTORY_DAYS * DAY_SEC,
+    speed: 0,
+    timezone: TIME_ZONE,
+  });
   logger.info(`simulator at ${sim.url}; pre-filling ${HISTORY_DAYS} days of history…`);
-  const busiest = await prefillFromSimulator({ sim, store, system: SYSTEM, timeZone: TIME_ZONE, untilSec: liveStartSec, stepSec: HISTORY_STEP_SEC });
+  const busiest = await prefillFromSimulator({
+    sim,
+    store,
+    system: SYSTEM,
+    timeZone: TIME_ZONE,
+    untilSec: liveStartSec,
+    stepSec: HISTORY_STEP_SEC,
+  });
 
   const kinds = ['locked', 'rent_only_lock', 'return_only_lock'] as const;
   busiest.slice(1, 1 + kinds.length).forEach((stationId, i) => {
@@ -57,7 +70,12 @@ export async function runDemo(opts: Record<string, string | undefined>): Promise
     retentionDays: 60,
     logger,
     // No network in a demo: markers on a plain background.
-    http: { host: opts['host'] ?? '127.0.0.1', port: Number(port), tileUrl: '', ...(webRoot() ? { webRoot: webRoot()! } : {}) },
+    http: {
+      host: opts['host'] ?? '127.0.0.1',
+      port: Number(port),
+      tileUrl: '',
+      ...(webRoot() ? { webRoot: webRoot()! } : {}),
+    },
   });
   onShutdown(async () => {
     await service.stop();

@@ -20,21 +20,35 @@ const common = (cmd: Command): Command =>
   cmd
     .option('--database <path>', 'SQLite file (env DOCKWATCH_DATABASE)')
     .option('--detector <name>', 'detector: seed, … (env DOCKWATCH_DETECTOR)')
-    .option('--min-history-days <n>', 'days of history before judging a station (env DOCKWATCH_MIN_HISTORY_DAYS)')
-    .option('--timezone <tz>', "system time zone override, e.g. Europe/Paris (env DOCKWATCH_TIMEZONE)")
+    .option(
+      '--min-history-days <n>',
+      'days of history before judging a station (env DOCKWATCH_MIN_HISTORY_DAYS)',
+    )
+    .option('--timezone <tz>', 'system time zone override, e.g. Europe/Paris (env DOCKWATCH_TIMEZONE)')
     .option('--system <id>', 'system id (env DOCKWATCH_SYSTEM_ID)')
     .option('--log-level <level>', 'trace|debug|info|warn|error (env DOCKWATCH_LOG_LEVEL)');
 
 common(program.command('watch'))
   .description('watch a feed, detect locked stations, serve the web app and the API')
-  .option('--feed <url>', "gbfs.json or station_status URL (env DOCKWATCH_FEED_URL; default Vélib' Métropole)")
+  .option(
+    '--feed <url>',
+    "gbfs.json or station_status URL (env DOCKWATCH_FEED_URL; default Vélib' Métropole)",
+  )
   .option('--poll-interval-sec <n>', 'seconds between station_status polls (env DOCKWATCH_POLL_INTERVAL_SEC)')
-  .option('--gap-sec <n>', 'blind after this many seconds without a document (env DOCKWATCH_GAP_SEC; default 3 polls)')
+  .option(
+    '--gap-sec <n>',
+    'blind after this many seconds without a document (env DOCKWATCH_GAP_SEC; default 3 polls)',
+  )
   .option('--host <host>', 'HTTP listen address (env DOCKWATCH_HOST)')
   .option('--port <port>', 'HTTP port (env DOCKWATCH_PORT)')
   .option('--language <code>', 'preferred feed language (env DOCKWATCH_LANGUAGE)')
   .option('--retention-days <n>', 'history kept (env DOCKWATCH_RETENTION_DAYS)')
   .option('--tile-url <url>', "map tiles, '' for none (env DOCKWATCH_TILE_URL)")
+  .option('--public-url <url>', 'public URL of this service, for feed links (env DOCKWATCH_PUBLIC_URL)')
+  .option(
+    '--feed-contact-email <email>',
+    'contact of the corrected GBFS feed (env DOCKWATCH_FEED_CONTACT_EMAIL)',
+  )
   .action((opts: Record<string, string | undefined>) => runWatch(opts));
 
 common(program.command('replay'))
@@ -44,7 +58,9 @@ common(program.command('replay'))
   .option('--gap-sec <n>', 'longer silences are blind time (default: 3 × the median document interval)')
   .option('--fresh', 'start over: delete the replay database first')
   .option('--json', 'print the summary as JSON')
-  .action((paths: string[], opts: Record<string, string | boolean | undefined>) => runReplayCommand(paths, opts));
+  .action((paths: string[], opts: Record<string, string | boolean | undefined>) =>
+    runReplayCommand(paths, opts),
+  );
 
 program
   .command('record')
@@ -53,19 +69,27 @@ program
   .requiredOption('--out <dir>', 'archive directory')
   .option('--poll-interval-sec <n>', 'seconds between polls', '60')
   .option('--log-level <level>', 'trace|debug|info|warn|error')
-  .action((opts: { feed: string; out: string; pollIntervalSec: string; logLevel?: string }) => runRecordCommand(opts));
+  .action((opts: { feed: string; out: string; pollIntervalSec: string; logLevel?: string }) =>
+    runRecordCommand(opts),
+  );
 
 program
   .command('simulate')
   .description('serve a synthetic GBFS feed (GBFS 2.3 and Vélib-shaped) with injectable faults')
   .option('--port <port>', 'port (0 = any free port)', '8090')
   .option('--host <host>', 'listen address', '127.0.0.1')
-  .option('--stations <source>', 'synthetic, synthetic:N, or a station_information file or directory', 'synthetic')
+  .option(
+    '--stations <source>',
+    'synthetic, synthetic:N, or a station_information file or directory',
+    'synthetic',
+  )
   .option('--seed <seed>', 'random seed', '1')
   .option('--speed <x>', 'simulated seconds per real second', '1')
   .option('--start <time>', 'simulated start (ISO 8601 or POSIX seconds; default now)')
   .option('--timezone <tz>', 'time zone of the synthetic system', 'Europe/Paris')
-  .addOption(new Option('--fault <spec...>', 'fault to inject, e.g. locked:station=10001,start=+1h,duration=6h'))
+  .addOption(
+    new Option('--fault <spec...>', 'fault to inject, e.g. locked:station=10001,start=+1h,duration=6h'),
+  )
   .action(async (opts: Record<string, string | string[] | undefined>) => {
     await runSimulate({
       port: Number(opts['port']),
@@ -82,19 +106,26 @@ program
 const broker = (cmd: Command): Command =>
   cmd
     .option('--nats-url <url>', 'NATS (env DOCKWATCH_NATS_URL; default nats://127.0.0.1:4222)')
-    .option('--stream <name>', 'JetStream events stream (env DOCKWATCH_NATS_STREAM; default DOCKWATCH_EVENTS)');
+    .option(
+      '--stream <name>',
+      'JetStream events stream (env DOCKWATCH_NATS_STREAM; default DOCKWATCH_EVENTS)',
+    );
 
 broker(common(program.command('collect')))
-  .description('scale-out role: poll the feeds of a systems file, publish documents and events to NATS JetStream')
+  .description(
+    'scale-out role: poll the feeds of a systems file, publish documents and events to NATS JetStream',
+  )
   .option('--systems <file>', 'YAML or JSON systems file (env DOCKWATCH_SYSTEMS_FILE)')
   .option('--max-buffered-documents <n>', 'per system while NATS or the store is down', '120')
   .action((o: Record<string, string | undefined>) => runCollect(o));
 
 broker(common(program.command('process')))
-  .description('scale-out role: consume the event log (activity + detection); run N of them, work is split by system')
+  .description(
+    'scale-out role: consume the event log (activity + detection); run N of them, work is split by system',
+  )
   .option('--worker-id <id>', 'worker name (default: host and pid)')
   .option('--group <name>', 'workers sharing the systems')
-  .option('--lease-ttl-sec <n>', 'seconds before a dead worker\'s systems move')
+  .option('--lease-ttl-sec <n>', "seconds before a dead worker's systems move")
   .option('--checkpoint-every <n>', 'detector checkpoint cadence, in documents')
   .option('--systems <file>', 'only these systems')
   .action((o: Record<string, string | undefined>) => runProcess(o));
@@ -110,7 +141,9 @@ common(program.command('serve'))
 
 program
   .command('backtest')
-  .description('score detectors on recorded archives with injected faults (locks, partial locks, stuck bikes, outages)')
+  .description(
+    'score detectors on recorded archives with injected faults (locks, partial locks, stuck bikes, outages)',
+  )
   .argument('<archives...>', 'archive directories or .jsonl.br files')
   .option('--detectors <names>', 'comma-separated detectors to compare', 'seed,poisson')
   .option('--seed <n>', 'random seed of the fault injection', '1')

@@ -9,7 +9,10 @@ import { openConfiguredStore } from './watch.js';
 
 const DEFAULT_REPLAY_DATABASE = './data/replay.sqlite';
 
-export async function runReplayCommand(paths: string[], opts: Record<string, string | boolean | undefined>): Promise<void> {
+export async function runReplayCommand(
+  paths: string[],
+  opts: Record<string, string | boolean | undefined>,
+): Promise<void> {
   const str = (k: string): string | undefined => (typeof opts[k] === 'string' ? opts[k] : undefined);
   const config = loadConfig(
     {
@@ -23,13 +26,20 @@ export async function runReplayCommand(paths: string[], opts: Record<string, str
     process.env,
   );
   const gapSec = str('gapSec');
-  if (gapSec !== undefined && !(Number(gapSec) > 0)) throw new Error(`--gap-sec must be a number of seconds > 0, got "${gapSec}"`);
+  if (gapSec !== undefined && !(Number(gapSec) > 0))
+    throw new Error(`--gap-sec must be a number of seconds > 0, got "${gapSec}"`);
   const logger = createLogger({ level: config.logLevel, pretty: false });
-  if (opts['fresh'] === true) for (const suffix of ['', '-wal', '-shm']) rmSync(config.database + suffix, { force: true });
+  if (opts['fresh'] === true)
+    for (const suffix of ['', '-wal', '-shm']) rmSync(config.database + suffix, { force: true });
   const store = await openConfiguredStore(config.database, logger);
 
   const tty = process.stderr.isTTY && opts['json'] !== true;
-  const bar = tty ? new SingleBar({ format: 'replay |{bar}| {percentage}% | {documents} documents | ETA {eta_formatted}' }, Presets.shades_classic) : null;
+  const bar = tty
+    ? new SingleBar(
+        { format: 'replay |{bar}| {percentage}% | {documents} documents | ETA {eta_formatted}' },
+        Presets.shades_classic,
+      )
+    : null;
   bar?.start(100, 0, { documents: 0 });
   const summary = await replay({
     paths,
@@ -41,7 +51,10 @@ export async function runReplayCommand(paths: string[], opts: Record<string, str
     ...(gapSec ? { gapThresholdSec: Number(gapSec) } : {}),
     logger,
     onProgress: bar
-      ? (p) => bar.update(p.totalBytes > 0 ? Math.floor((100 * p.bytes) / p.totalBytes) : 0, { documents: p.documents })
+      ? (p) =>
+          bar.update(p.totalBytes > 0 ? Math.floor((100 * p.bytes) / p.totalBytes) : 0, {
+            documents: p.documents,
+          })
       : undefined,
   });
   bar?.update(100);
@@ -50,7 +63,9 @@ export async function runReplayCommand(paths: string[], opts: Record<string, str
   const stateChangesFile = str('stateChanges');
   if (stateChangesFile) await writeStateChanges(store, summary.system, stateChangesFile);
   await store.close();
-  process.stdout.write(opts['json'] === true ? JSON.stringify(summary) + '\n' : formatSummary(summary, config.database));
+  process.stdout.write(
+    opts['json'] === true ? JSON.stringify(summary) + '\n' : formatSummary(summary, config.database),
+  );
 }
 
 /**
@@ -62,7 +77,11 @@ async function writeStateChanges(store: Store, system: string, file: string): Pr
   const pages = [];
   let beforeId: number | undefined;
   for (;;) {
-    const page = await store.listStateChanges({ system, limit: 10_000, ...(beforeId !== undefined ? { beforeId } : {}) });
+    const page = await store.listStateChanges({
+      system,
+      limit: 10_000,
+      ...(beforeId !== undefined ? { beforeId } : {}),
+    });
     if (page.length === 0) break;
     pages.push(page);
     beforeId = page[page.length - 1]!.id;

@@ -4,7 +4,7 @@ import { defaultSystemId, loadConfig, VELIB_GBFS_URL, type Config } from '../con
 import { createLogger, type Logger } from '../log/index.js';
 import { enableDefaultMetrics } from '../metrics/index.js';
 import { WatchService } from '../service/watch-service.js';
-import { openStore, type Store } from '../storage/index.js';
+import { openStore, sqlitePathOf, type Store } from '../storage/index.js';
 
 /** The built web app, beside dist/ in an installed package or a checkout. */
 export function webRoot(): string | undefined {
@@ -29,6 +29,8 @@ function flagsOf(opts: Record<string, string | undefined>): Partial<Record<keyof
     retentionDays: opts['retentionDays'],
     logLevel: opts['logLevel'],
     tileUrl: opts['tileUrl'],
+    publicUrl: opts['publicUrl'],
+    feedContactEmail: opts['feedContactEmail'],
   };
 }
 
@@ -61,6 +63,8 @@ export async function runWatch(opts: Record<string, string | undefined>): Promis
   enableDefaultMetrics();
   const store = await openConfiguredStore(config.database, logger);
   const system = config.systemId ?? defaultSystemId(config.feedUrl);
+  // Webhooks and Web Push keep their outbox beside the embedded store (SQLite only for now).
+  const notificationsPath = sqlitePathOf(config.database);
   const service = new WatchService({
     store,
     system,
@@ -74,7 +78,17 @@ export async function runWatch(opts: Record<string, string | undefined>): Promis
     minHistoryDays: config.minHistoryDays,
     retentionDays: config.retentionDays,
     logger,
-    http: { host: config.host, port: config.port, tileUrl: config.tileUrl, ...(webRoot() ? { webRoot: webRoot()! } : {}) },
+    http: {
+      host: config.host,
+      port: config.port,
+      tileUrl: config.tileUrl,
+      ...(webRoot() ? { webRoot: webRoot()! } : {}),
+    },
+    ...(notificationsPath ? { notificationsDatabase: notificationsPath } : {}),
+    publish: {
+      ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+      ...(config.feedContactEmail ? { feedContactEmail: config.feedContactEmail } : {}),
+    },
   });
   onShutdown(async () => {
     await service.stop();

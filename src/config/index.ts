@@ -4,13 +4,20 @@
  */
 import { z } from 'zod';
 
-export const VELIB_GBFS_URL = 'https://velib-metropole-opendata.smovengo.cloud/opendata/Velib_Metropole/gbfs.json';
+export const VELIB_GBFS_URL =
+  'https://velib-metropole-opendata.smovengo.cloud/opendata/Velib_Metropole/gbfs.json';
 
 const positiveInt = (what: string) =>
-  z.coerce.number({ error: `${what} must be a number` }).int(`${what} must be a whole number`).positive(`${what} must be > 0`);
+  z.coerce
+    .number({ error: `${what} must be a number` })
+    .int(`${what} must be a whole number`)
+    .positive(`${what} must be > 0`);
 
 export const configSchema = z.object({
-  feedUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL of a gbfs.json or station_status.json' }),
+  feedUrl: z.url({
+    protocol: /^https?$/,
+    error: 'must be an http(s) URL of a gbfs.json or station_status.json',
+  }),
   systemId: z
     .string()
     .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/i, 'must be letters, digits, - or _ (max 63)')
@@ -34,7 +41,10 @@ export const configSchema = z.object({
     .max(3600, 'poll interval must be at most 3600 s')
     .default(60),
   /** Silence (document time) after which the watcher counts itself blind; default 3 polls. */
-  gapSec: z.coerce.number({ error: 'gap must be a number of seconds' }).positive('gap must be > 0').optional(),
+  gapSec: z.coerce
+    .number({ error: 'gap must be a number of seconds' })
+    .positive('gap must be > 0')
+    .optional(),
   database: z.string().min(1).default('./data/dockwatch.sqlite'),
   host: z.string().min(1).default('127.0.0.1'),
   port: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -42,6 +52,10 @@ export const configSchema = z.object({
   minHistoryDays: z.coerce.number().int().min(0).max(60).default(7),
   retentionDays: positiveInt('retention').max(3650).default(60),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /** Where people reach this service (links in the corrected GBFS and Atom feeds); default: each request's host. */
+  publicUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  /** GBFS feed_contact_email of the corrected feed. */
+  feedContactEmail: z.email('must be an e-mail address').optional(),
   /** Tiles for the web map; the map still shows markers on a plain background without them. */
   tileUrl: z.string().default('https://tile.openstreetmap.org/{z}/{x}/{y}.png'),
 });
@@ -64,6 +78,8 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   retentionDays: 'DOCKWATCH_RETENTION_DAYS',
   logLevel: 'DOCKWATCH_LOG_LEVEL',
   tileUrl: 'DOCKWATCH_TILE_URL',
+  publicUrl: 'DOCKWATCH_PUBLIC_URL',
+  feedContactEmail: 'DOCKWATCH_FEED_CONTACT_EMAIL',
 };
 
 export class ConfigError extends Error {
@@ -113,6 +129,13 @@ export function loadConfig(
 export function defaultSystemId(feedUrl: string): string {
   if (feedUrl === VELIB_GBFS_URL) return 'velib';
   const url = new URL(feedUrl);
-  const host = url.hostname === '127.0.0.1' || url.hostname === 'localhost' ? `local-${url.port}` : url.hostname;
-  return host.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63) || 'system';
+  const host =
+    url.hostname === '127.0.0.1' || url.hostname === 'localhost' ? `local-${url.port}` : url.hostname;
+  return (
+    host
+      .toLowerCase()
+      .replace(/[^a-z0-9_-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 63) || 'system'
+  );
 }

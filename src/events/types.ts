@@ -56,6 +56,7 @@ export type LoggedEvent = FeedEvent & { offset: number };
 /** Identity used for idempotent appends: the same document diffed twice appends nothing new. */
 export function eventKey(e: FeedEvent): string {
   const station = 'stationId' in e ? e.stationId : '';
-  const sub = e.type === 'rented' || e.type === 'returned' ? e.bikeType : e.type === 'status_changed' ? e.flag : '';
+  const sub =
+    e.type === 'rented' || e.type === 'returned' ? e.bikeType : e.type === 'status_changed' ? e.flag : '';
   return `${e.system}|${station}|${e.timeSec}|${e.type}|${sub}`;
 }

@@ -64,7 +64,8 @@ export interface SystemInformation {
   language: string | null;
 }
 
-export type FeedName = 'gbfs' | 'station_status' | 'station_information' | 'system_information' | 'vehicle_types';
+export type FeedName =
+  'gbfs' | 'station_status' | 'station_information' | 'system_information' | 'vehicle_types';
 
 /**
  * Stable codes for everything we refuse from a feed. They become metric labels
@@ -98,5 +99,4 @@ export interface Rejection {
 
 /** Parsing never throws on bad input: it returns the good part and says what it dropped. */
 export type ParseResult<T> =
-  | { ok: true; doc: T; rejections: Rejection[] }
-  | { ok: false; rejection: Rejection };
+  { ok: true; doc: T; rejections: Rejection[] } | { ok: false; rejection: Rejection };

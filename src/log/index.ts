@@ -8,7 +8,9 @@ export function createLogger(opts: { level?: string; pretty?: boolean } = {}): L
   return pino({
     name: 'dockwatch',
     level: opts.level ?? process.env['DOCKWATCH_LOG_LEVEL'] ?? 'info',
-    ...(pretty ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss' } } } : {}),
+    ...(pretty
+      ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss' } } }
+      : {}),
   });
 }
 

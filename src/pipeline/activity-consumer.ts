@@ -29,8 +29,12 @@ export class ActivityConsumer {
   async init(nowSec: number | null): Promise<void> {
     this.offset = await this.store.log.consumerOffset(this.name);
     if (nowSec === null) return;
-    const fromDay = this.model.oldestRetainedDay(this.model.dayOf(nowSec));
-    this.model.load(await this.store.loadActivity(this.system, fromDay));
+    // A day at a time: four weeks of a 1,500-station system are millions of rows, and the peak
+    // memory of a restart must stay that of one day.
+    const today = this.model.dayOf(nowSec);
+    for (let day = this.model.oldestRetainedDay(today); day <= today; day++) {
+      this.model.load(await this.store.loadActivity(this.system, day, day));
+    }
   }
 
   /** Apply events in offset order; events at or below the committed offset are skipped. */

@@ -52,7 +52,10 @@ export class DetectionConsumer {
     this.offset = checkpoint.offset;
   }
 
-  async process(events: readonly LoggedEvent[], opts: { forceCheckpoint?: boolean } = {}): Promise<StateChange[]> {
+  async process(
+    events: readonly LoggedEvent[],
+    opts: { forceCheckpoint?: boolean } = {},
+  ): Promise<StateChange[]> {
     const started = process.hrtime.bigint();
     const changes: StateChange[] = [];
     let last = this.offset;
@@ -66,9 +69,14 @@ export class DetectionConsumer {
       for (const c of shown) changes.push(c);
     }
     if (last === this.offset && !opts.forceCheckpoint) return changes;
-    const due = opts.forceCheckpoint === true || this.snapshotsSinceCheckpoint >= this.opts.checkpointEverySnapshots;
+    const due =
+      opts.forceCheckpoint === true || this.snapshotsSinceCheckpoint >= this.opts.checkpointEverySnapshots;
     const checkpoint: Checkpoint | undefined = due
-      ? { version: CHECKPOINT_VERSION, detector: this.detector.saveState(), machine: this.machine.saveState() }
+      ? {
+          version: CHECKPOINT_VERSION,
+          detector: this.detector.saveState(),
+          machine: this.machine.saveState(),
+        }
       : undefined;
     await this.store.commitDetection(this.name, last, changes, checkpoint);
     if (due) this.snapshotsSinceCheckpoint = 0;
@@ -89,7 +97,13 @@ export class DetectionConsumer {
   async saveAllStates(): Promise<void> {
     const rows: DetectedStateRow[] = [];
     for (const [stationId, s] of this.machine.states()) {
-      rows.push({ stationId, state: s.state, sinceSec: s.sinceSec, confidence: s.confidence, detector: s.detector });
+      rows.push({
+        stationId,
+        state: s.state,
+        sinceSec: s.sinceSec,
+        confidence: s.confidence,
+        detector: s.detector,
+      });
     }
     await this.store.saveDetectedStates(this.system, rows);
   }
@@ -99,7 +113,13 @@ export class DetectionConsumer {
     for (const c of changes) latest.set(c.stationId, c);
     const rows: DetectedStateRow[] = [];
     for (const c of latest.values()) {
-      rows.push({ stationId: c.stationId, state: c.to, sinceSec: c.timeSec, confidence: c.confidence, detector: c.detector });
+      rows.push({
+        stationId: c.stationId,
+        state: c.to,
+        sinceSec: c.timeSec,
+        confidence: c.confidence,
+        detector: c.detector,
+      });
     }
     return rows;
   }

@@ -129,7 +129,8 @@ export class Pipeline {
   private async consume(logged: readonly LoggedEvent[]): Promise<void> {
     const first = logged[0]?.offset;
     if (first === undefined) return;
-    if (this.activity.committedOffset < first - 1 || this.detection.processedOffset < first - 1) await this.catchUp();
+    if (this.activity.committedOffset < first - 1 || this.detection.processedOffset < first - 1)
+      await this.catchUp();
     await this.activity.process(logged);
     const changes = await this.detection.process(logged);
     this.counts.stateChanges += changes.length;

@@ -21,7 +21,8 @@ export class Producer {
 
   async init(): Promise<void> {
     this.state = await this.store.loadDiffState(this.system);
-    for (const station of await this.store.listStationInfo(this.system)) this.info.set(station.stationId, station);
+    for (const station of await this.store.listStationInfo(this.system))
+      this.info.set(station.stationId, station);
   }
 
   get lastDocumentSec(): number | null {

@@ -19,9 +19,15 @@ export class RejectionCounter {
     this.counts.set(r.reason, n);
     metrics.rejected.inc({ system: this.system, feed: r.feed, reason: r.reason });
     if (n <= LOGGED_PER_REASON) {
-      this.logger.warn({ system: this.system, feed: r.feed, station: r.stationId, reason: r.reason }, r.message);
+      this.logger.warn(
+        { system: this.system, feed: r.feed, station: r.stationId, reason: r.reason },
+        r.message,
+      );
     } else if (n === LOGGED_PER_REASON + 1) {
-      this.logger.warn({ system: this.system, reason: r.reason }, `more "${r.reason}" rejections: counting them quietly`);
+      this.logger.warn(
+        { system: this.system, reason: r.reason },
+        `more "${r.reason}" rejections: counting them quietly`,
+      );
     }
   }
 

@@ -117,7 +117,11 @@ export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
           return;
         }
         // In a replay "now" is the document's own time: no document can be in the future.
-        const timeProblem = checkDocumentTime(p.producer.lastDocumentSec, doc.lastUpdatedSec, doc.lastUpdatedSec);
+        const timeProblem = checkDocumentTime(
+          p.producer.lastDocumentSec,
+          doc.lastUpdatedSec,
+          doc.lastUpdatedSec,
+        );
         if (timeProblem) return rejections.add(timeProblem);
         rejections.addAll(r.rejections);
         firstDocumentSec ??= doc.lastUpdatedSec;
@@ -154,7 +158,11 @@ export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
       return;
     }
     await handle(pipeline, item);
-    opts.onProgress?.({ bytes: item.bytes, totalBytes: stats.totalBytes, documents: pipeline.counts.documents });
+    opts.onProgress?.({
+      bytes: item.bytes,
+      totalBytes: stats.totalBytes,
+      documents: pipeline.counts.documents,
+    });
   };
   // Documents are committed BATCH_ITEMS at a time: a crash redoes at most one batch.
   while (!finished) {
@@ -217,7 +225,9 @@ function medianInterval(items: readonly ArchiveItem[]): number {
 
 function slug(id: string | null): string | undefined {
   if (id === null) return undefined;
-  const s = id.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '');
+  const s = id
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
   return s.length > 0 ? s.slice(0, 63) : undefined;
 }
-

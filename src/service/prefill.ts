@@ -39,7 +39,8 @@ export async function prefillFromSimulator(opts: PrefillOptions): Promise<string
     const parsed = parseStationStatus(sim.simulation.document('gbfs', 'station_status'));
     if (!parsed.ok) continue;
     for (const e of await pipeline.ingestStatus(parsed.doc)) {
-      if (e.type === 'rented' || e.type === 'returned') activity.set(e.stationId, (activity.get(e.stationId) ?? 0) + e.count);
+      if (e.type === 'rented' || e.type === 'returned')
+        activity.set(e.stationId, (activity.get(e.stationId) ?? 0) + e.count);
     }
   }
   await pipeline.flush();

@@ -5,6 +5,8 @@ import type { Rejection, StatusDocument, SystemInformation } from '../feed/model
 import type { Logger } from '../log/index.js';
 import { metrics } from '../metrics/index.js';
 import { Pipeline } from '../pipeline/index.js';
+import { openNotifications, type Notifications } from '../notify/index.js';
+import type { PublishOptions } from '../publish/index.js';
 import type { Store } from '../storage/index.js';
 
 export interface WatchServiceOptions {
@@ -27,6 +29,10 @@ export interface WatchServiceOptions {
   documentIntervalSec?: number;
   /** Blind after this much document time without a document; default 3 × documentIntervalSec. */
   gapThresholdSec?: number;
+  /** SQLite file for webhooks / Web Push (the store's own file); notifications are off without it. */
+  notificationsDatabase?: string;
+  /** Public URL and contact for the corrected GBFS feed and Atom feeds. */
+  publish?: PublishOptions;
 }
 
 const DEFAULT_TIME_ZONE = 'Europe/Paris';
@@ -43,6 +49,7 @@ export class WatchService {
   private pipeline: Pipeline | null = null;
   private api: FastifyInstance | null = null;
   private retentionTimer: NodeJS.Timeout | null = null;
+  private notifications: Notifications | null = null;
   private timeZone: string | undefined;
   private readonly log: Logger;
 
@@ -60,8 +67,22 @@ export class WatchService {
     this.timeZone ??= known?.timezone;
     await this.saveSystem(this.timeZone ?? DEFAULT_TIME_ZONE);
 
+    if (this.opts.notificationsDatabase !== undefined) {
+      this.notifications = await openNotifications({
+        database: this.opts.notificationsDatabase,
+        store,
+        system,
+        timeZone: this.timeZone ?? DEFAULT_TIME_ZONE,
+        logger: this.log,
+        live: this.live,
+      });
+      this.notifications.notifier.start();
+    }
+
     if (this.opts.http) {
       this.api = await createApiServer({
+        ...(this.notifications ? { notify: this.notifications.service } : {}),
+        ...(this.opts.publish ? { publish: this.opts.publish } : {}),
         store,
         systemId: system,
         timezone: this.timeZone ?? DEFAULT_TIME_ZONE,
@@ -86,7 +107,8 @@ export class WatchService {
         onSystemInformation: (info) => this.onSystemInformation(info),
         onInformation: async (doc) => (await this.openPipeline()).ingestInformation(doc),
         onStatus: (doc, meta) => this.onStatus(doc, meta.rejections),
-        onHealth: (health) => void store.saveFeedHealth(health).catch((err: unknown) => this.storeFailed(err)),
+        onHealth: (health) =>
+          void store.saveFeedHealth(health).catch((err: unknown) => this.storeFailed(err)),
       },
     });
     this.watcher.start();
@@ -98,6 +120,7 @@ export class WatchService {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     await this.watcher?.stop();
     await this.api?.close();
+    await this.notifications?.close();
     try {
       await this.pipeline?.flush();
     } catch (err) {
@@ -108,7 +131,10 @@ export class WatchService {
   private async onSystemInformation(info: SystemInformation): Promise<void> {
     if (this.opts.timeZone !== undefined || info.timezone === this.timeZone) return;
     if (this.pipeline !== null) {
-      this.log.warn({ timezone: info.timezone }, 'the feed changed its time zone: restart dockwatch to apply it');
+      this.log.warn(
+        { timezone: info.timezone },
+        'the feed changed its time zone: restart dockwatch to apply it',
+      );
       return;
     }
     this.timeZone = info.timezone;
@@ -138,7 +164,8 @@ export class WatchService {
       detector: this.opts.detector,
       minHistoryDays: this.opts.minHistoryDays,
       // Blind after 3 missed polls: the watcher's own outage must never look like inactivity.
-      gapThresholdSec: this.opts.gapThresholdSec ?? 3 * (this.opts.documentIntervalSec ?? this.opts.pollIntervalSec),
+      gapThresholdSec:
+        this.opts.gapThresholdSec ?? 3 * (this.opts.documentIntervalSec ?? this.opts.pollIntervalSec),
       listener: this.live,
       logger: this.log,
       ...(this.opts.detectorOptions ? { detectorOptions: this.opts.detectorOptions } : {}),

@@ -45,9 +45,7 @@ export async function openStore(url: string, opts: OpenStoreOptions = {}): Promi
   }
   const file = sqlitePathOf(url);
   if (file === null) {
-    throw new Error(
-      `unsupported store URL ${url}: use a file path, sqlite:PATH or postgres://…`,
-    );
+    throw new Error(`unsupported store URL ${url}: use a file path, sqlite:PATH or postgres://…`);
   }
   const store = openSqliteStore({
     path: file,

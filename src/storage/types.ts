@@ -116,7 +116,12 @@ export interface Store {
   commitDiff(
     system: string,
     events: FeedEvent[],
-    update: { lastDocumentSec: number; changed: StationStatus[]; removed: string[]; capacities: Map<string, number | null> },
+    update: {
+      lastDocumentSec: number;
+      changed: StationStatus[];
+      removed: string[];
+      capacities: Map<string, number | null>;
+    },
   ): Promise<LoggedEvent[]>;
   listStationStatus(system: string): Promise<StationStatus[]>;
 
@@ -131,11 +136,20 @@ export interface Store {
    * Append state changes (idempotent by system, station, detector, offset, to) and, when given,
    * save a checkpoint at `offset` — atomically.
    */
-  commitDetection(consumer: string, offset: number, changes: StateChange[], checkpoint?: unknown): Promise<void>;
+  commitDetection(
+    consumer: string,
+    offset: number,
+    changes: StateChange[],
+    checkpoint?: unknown,
+  ): Promise<void>;
   saveDetectedStates(system: string, rows: DetectedStateRow[]): Promise<void>;
   listDetectedStates(system: string): Promise<DetectedStateRow[]>;
   listStateChanges(query: StateChangeQuery): Promise<StoredStateChange[]>;
 
   /** Retention: drop events, state changes and activity older than the limits. Returns rows deleted. */
-  prune(opts: { eventsBeforeSec: number; stateChangesBeforeSec: number; activityBeforeDay: number }): Promise<number>;
+  prune(opts: {
+    eventsBeforeSec: number;
+    stateChangesBeforeSec: number;
+    activityBeforeDay: number;
+  }): Promise<number>;
 }

@@ -30,10 +30,23 @@ describe('replay survives kill -9', () => {
     const ids = busiestFirst(new Simulation(city).stations);
     // Locks late enough for the detector to have learnt, and an outage: the run has real work to redo.
     const faults = [
-      ...ids.slice(0, 6).map((stationId, i) => ({ kind: 'locked' as const, stationId, startInSec: (9 + i / 4) * DAY_SEC, durationSec: 12 * 3600 })),
+      ...ids.slice(0, 6).map((stationId, i) => ({
+        kind: 'locked' as const,
+        stationId,
+        startInSec: (9 + i / 4) * DAY_SEC,
+        durationSec: 12 * 3600,
+      })),
       { kind: 'outage' as const, startInSec: 10.5 * DAY_SEC, durationSec: 3 * 3600 },
     ];
-    await writeSimArchive(archive, { ...city, system: SYSTEM, timeZone: 'Europe/Paris', fromSec, days: 12, stepSec: 600, faults });
+    await writeSimArchive(archive, {
+      ...city,
+      system: SYSTEM,
+      timeZone: 'Europe/Paris',
+      fromSec,
+      days: 12,
+      stepSec: 600,
+      faults,
+    });
     const started = Date.now();
     await runCli(['replay', archive, '--database', join(dir, 'reference.sqlite'), '--json']);
     referenceMs = Date.now() - started;
@@ -63,7 +76,9 @@ describe('replay survives kill -9', () => {
       }
       const finished = await runCli(['replay', archive, '--database', db, '--json']);
       const summary = JSON.parse(finished.stdout) as { documents: number; resumedSkipped: number };
-      expect(summary.documents + summary.resumedSkipped, `kills at ${kills.join(', ')} ms`).toBeGreaterThan(1700);
+      expect(summary.documents + summary.resumedSkipped, `kills at ${kills.join(', ')} ms`).toBeGreaterThan(
+        1700,
+      );
 
       const after = await dumpStore(db, SYSTEM);
       expect(after.events.length).toBe(reference.events.length);

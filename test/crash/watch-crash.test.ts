@@ -42,7 +42,12 @@ describe('watch survives kill -9', () => {
     const liveStartSec = fromSec + HISTORY_DAYS * DAY_SEC;
     city = {
       ...base,
-      faults: ids.slice(0, 4).map((stationId) => ({ kind: 'locked' as const, stationId, startSec: liveStartSec, durationSec: DAY_SEC })),
+      faults: ids.slice(0, 4).map((stationId) => ({
+        kind: 'locked' as const,
+        stationId,
+        startSec: liveStartSec,
+        durationSec: DAY_SEC,
+      })),
     };
     systemInformationDoc = {
       last_updated: fromSec,
@@ -50,12 +55,24 @@ describe('watch survives kill -9', () => {
       version: '2.3',
       data: { system_id: SYSTEM, name: SYSTEM, language: 'fr', timezone: 'Europe/Paris' },
     };
-    await writeSimArchive(join(dir, 'history'), { ...city, system: SYSTEM, timeZone: 'Europe/Paris', fromSec, days: HISTORY_DAYS, stepSec: STEP_SEC });
+    await writeSimArchive(join(dir, 'history'), {
+      ...city,
+      system: SYSTEM,
+      timeZone: 'Europe/Paris',
+      fromSec,
+      days: HISTORY_DAYS,
+      stepSec: STEP_SEC,
+    });
     historyDb = join(dir, 'history.sqlite');
     await runCli(['replay', join(dir, 'history'), '--database', historyDb, '--json']);
     // The same simulation, continued: the documents the live watcher will see.
     liveDocs = [];
-    for (const d of generateDocuments({ ...city, fromSec, toSec: liveStartSec + LIVE_DOCUMENTS * STEP_SEC, stepSec: STEP_SEC })) {
+    for (const d of generateDocuments({
+      ...city,
+      fromSec,
+      toSec: liveStartSec + LIVE_DOCUMENTS * STEP_SEC,
+      stepSec: STEP_SEC,
+    })) {
       if (d.informationDoc) informationDoc = d.informationDoc;
       if (d.timeSec > liveStartSec) liveDocs.push(d.statusDoc);
     }
@@ -66,9 +83,31 @@ describe('watch survives kill -9', () => {
   /** Runs a watcher over the whole sequence, killing it at the given moments (ms after each start). */
   async function watchAll(db: string, killAfterMs: number[]): Promise<number> {
     copyFileSync(historyDb, db);
-    const feed = await startSequenceFeed({ statusDocs: liveDocs, informationDoc, systemInformationDoc, servesPerDocument: 2 });
-    const args = ['watch', '--feed', `${feed.url}/gbfs.json`, '--system', SYSTEM, '--database', db, '--port', '0'];
-    const flags = ['--poll-interval-sec', String(POLL_SEC), '--gap-sec', String(3 * STEP_SEC), '--timezone', 'Europe/Paris'];
+    const feed = await startSequenceFeed({
+      statusDocs: liveDocs,
+      informationDoc,
+      systemInformationDoc,
+      servesPerDocument: 2,
+    });
+    const args = [
+      'watch',
+      '--feed',
+      `${feed.url}/gbfs.json`,
+      '--system',
+      SYSTEM,
+      '--database',
+      db,
+      '--port',
+      '0',
+    ];
+    const flags = [
+      '--poll-interval-sec',
+      String(POLL_SEC),
+      '--gap-sec',
+      String(3 * STEP_SEC),
+      '--timezone',
+      'Europe/Paris',
+    ];
     let kills = 0;
     try {
       for (const delayMs of [...killAfterMs, null]) {
@@ -103,8 +142,12 @@ describe('watch survives kill -9', () => {
     runMs = Date.now() - started;
     reference = await dumpStore(join(dir, 'reference.sqlite'), SYSTEM);
     const liveFromSec = (liveDocs[0] as { last_updated: number }).last_updated;
-    expect(reference.events.filter((e) => e.type === 'snapshot' && e.timeSec >= liveFromSec)).toHaveLength(LIVE_DOCUMENTS);
-    expect(reference.changes.filter((c) => c.to === 'locked' && c.timeSec >= liveFromSec).length).toBeGreaterThanOrEqual(2);
+    expect(reference.events.filter((e) => e.type === 'snapshot' && e.timeSec >= liveFromSec)).toHaveLength(
+      LIVE_DOCUMENTS,
+    );
+    expect(
+      reference.changes.filter((c) => c.to === 'locked' && c.timeSec >= liveFromSec).length,
+    ).toBeGreaterThanOrEqual(2);
   }, 200_000);
 
   for (let trial = 1; trial <= TRIALS; trial++) {

@@ -31,7 +31,9 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 
 async function rejectedCount(reason: string): Promise<number> {
   const values = (await metrics.rejected.get()).values;
-  return values.filter((v) => v.labels['system'] === SYSTEM && v.labels['reason'] === reason).reduce((a, v) => a + v.value, 0);
+  return values
+    .filter((v) => v.labels['system'] === SYSTEM && v.labels['reason'] === reason)
+    .reduce((a, v) => a + v.value, 0);
 }
 
 describe('watcher against the simulator over HTTP', () => {
@@ -53,7 +55,14 @@ describe('watcher against the simulator over HTTP', () => {
       speed: 0,
       timezone: 'Europe/Paris',
     });
-    busiest = await prefillFromSimulator({ sim, store, system: SYSTEM, timeZone: 'Europe/Paris', untilSec: liveStartSec, stepSec: 600 });
+    busiest = await prefillFromSimulator({
+      sim,
+      store,
+      system: SYSTEM,
+      timeZone: 'Europe/Paris',
+      untilSec: liveStartSec,
+      stepSec: 600,
+    });
     service = new WatchService({
       store,
       system: SYSTEM,
@@ -88,7 +97,8 @@ describe('watcher against the simulator over HTTP', () => {
     // The lock: found from behaviour alone (the feed's flags stay OK), visible in the API.
     const lock = await waitFor(
       'the injected lock',
-      async () => (await store.listStateChanges({ system: SYSTEM, stationId: target, state: 'locked', limit: 1 }))[0],
+      async () =>
+        (await store.listStateChanges({ system: SYSTEM, stationId: target, state: 'locked', limit: 1 }))[0],
       60_000,
     );
     expect(lock.from).toBe('ok');
@@ -109,12 +119,18 @@ describe('watcher against the simulator over HTTP', () => {
       'documents after the outage',
       async () => {
         const h = await store.feedHealth(SYSTEM);
-        return h && h.lastDocumentSec !== null && h.lastDocumentSec > outageStartSec + 3 * 3600 + 2 * SPEED ? h : undefined;
+        return h && h.lastDocumentSec !== null && h.lastDocumentSec > outageStartSec + 3 * 3600 + 2 * SPEED
+          ? h
+          : undefined;
       },
       60_000,
     );
     expect(resumed.consecutiveFailures).toBe(0);
-    const changes: StoredStateChange[] = await store.listStateChanges({ system: SYSTEM, sinceSec: outageStartSec, limit: 1000 });
+    const changes: StoredStateChange[] = await store.listStateChanges({
+      system: SYSTEM,
+      sinceSec: outageStartSec,
+      limit: 1000,
+    });
     const blamedOnOutage = changes.filter((c) => c.to === 'locked' && c.stationId !== target);
     expect(blamedOnOutage).toEqual([]);
     const gaps = (await store.log.read(0, 1_000_000)).filter((e) => e.type === 'feed_gap');

@@ -7,7 +7,8 @@ export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const cliPath = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 export function assertBuilt(): void {
-  if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run "npm run build" first (npm test does)`);
+  if (!existsSync(cliPath))
+    throw new Error(`${cliPath} is missing: run "npm run build" first (npm test does)`);
 }
 
 export interface Finished {
@@ -17,7 +18,10 @@ export interface Finished {
   stderr: string;
 }
 
-export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; done: Promise<Finished> } {
+export function startCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): { child: ChildProcess; done: Promise<Finished> } {
   const child = spawn(process.execPath, [cliPath, ...args], {
     cwd: repoRoot,
     env: { ...process.env, DOCKWATCH_LOG_LEVEL: 'warn', ...env },
@@ -36,6 +40,7 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): { child: 
 export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Finished> {
   const { done } = startCli(args, env);
   const result = await done;
-  if (result.code !== 0) throw new Error(`dockwatch ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+  if (result.code !== 0)
+    throw new Error(`dockwatch ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
   return result;
 }

@@ -37,7 +37,10 @@ export async function startSequenceFeed(opts: {
           version: '2.3',
           data: {
             en: {
-              feeds: ['system_information', 'station_information', 'station_status'].map((name) => ({ name, url: `${base}/${name}.json` })),
+              feeds: ['system_information', 'station_information', 'station_status'].map((name) => ({
+                name,
+                url: `${base}/${name}.json`,
+              })),
             },
           },
         });

@@ -4,7 +4,13 @@ import { generateDocuments, type GenerateOptions, type SimStationDef } from '../
 
 export async function writeSimArchive(
   dir: string,
-  opts: { system: string; timeZone: string; fromSec: number; days: number; stepSec: number } & Partial<GenerateOptions>,
+  opts: {
+    system: string;
+    timeZone: string;
+    fromSec: number;
+    days: number;
+    stepSec: number;
+  } & Partial<GenerateOptions>,
 ): Promise<number> {
   const writer = new ArchiveWriter(dir);
   const systemInformation = {
@@ -15,8 +21,14 @@ export async function writeSimArchive(
   };
   await writer.write('system_information', JSON.stringify(systemInformation), opts.fromSec);
   let documents = 0;
-  for (const d of generateDocuments({ ...opts, fromSec: opts.fromSec, toSec: opts.fromSec + opts.days * 86_400, stepSec: opts.stepSec })) {
-    if (d.informationDoc) await writer.write('station_information', JSON.stringify(d.informationDoc), d.timeSec);
+  for (const d of generateDocuments({
+    ...opts,
+    fromSec: opts.fromSec,
+    toSec: opts.fromSec + opts.days * 86_400,
+    stepSec: opts.stepSec,
+  })) {
+    if (d.informationDoc)
+      await writer.write('station_information', JSON.stringify(d.informationDoc), d.timeSec);
     await writer.write('station_status', JSON.stringify(d.statusDoc), d.timeSec);
     documents++;
   }

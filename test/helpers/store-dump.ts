@@ -6,11 +6,15 @@ export async function dumpStore(path: string, system: string) {
   await store.migrate();
   try {
     const events = await store.log.read(0, 10_000_000);
-    const changes = (await store.listStateChanges({ system, limit: 10_000_000 })).map(({ id: _id, ...c }) => c);
+    const changes = (await store.listStateChanges({ system, limit: 10_000_000 })).map(
+      ({ id: _id, ...c }) => c,
+    );
     const activity = (await store.loadActivity(system, 0)).sort(
       (a, b) => a.day - b.day || a.slot - b.slot || a.stationId.localeCompare(b.stationId),
     );
-    const states = (await store.listDetectedStates(system)).sort((a, b) => a.stationId.localeCompare(b.stationId));
+    const states = (await store.listDetectedStates(system)).sort((a, b) =>
+      a.stationId.localeCompare(b.stationId),
+    );
     return { events, changes, activity, states };
   } finally {
     await store.close();

@@ -17,19 +17,35 @@ const archive = resolve(repoRoot, '../shared/data/baywheels-2023-04');
 const present = existsSync(archive);
 if (!present) console.warn(`skipped: ${archive} is absent (the shared Bay Wheels recording)`);
 
-const total = (b: { mechanical: number; electric: number; other: number }): number => b.mechanical + b.electric + b.other;
+const total = (b: { mechanical: number; electric: number; other: number }): number =>
+  b.mechanical + b.electric + b.other;
 
 describe.skipIf(!present)('replay of six weeks of Bay Wheels', () => {
   let dir: string;
   let store: Store;
-  let summary: { documents: number; stationObservations: number; events: number; stateChanges: number; system: string; archiveErrors: number };
+  let summary: {
+    documents: number;
+    stationObservations: number;
+    events: number;
+    stateChanges: number;
+    system: string;
+    archiveErrors: number;
+  };
   let events: LoggedEvent[];
 
   beforeAll(async () => {
     assertBuilt();
     dir = mkdtempSync(join(tmpdir(), 'dockwatch-baywheels-'));
     const db = join(dir, 'bw.sqlite');
-    const result = await runCli(['replay', archive, '--database', db, '--json', '--state-changes', join(dir, 'changes.jsonl')]);
+    const result = await runCli([
+      'replay',
+      archive,
+      '--database',
+      db,
+      '--json',
+      '--state-changes',
+      join(dir, 'changes.jsonl'),
+    ]);
     summary = JSON.parse(result.stdout) as typeof summary;
     store = openSqliteStore({ path: db });
     await store.migrate();
@@ -59,10 +75,12 @@ describe.skipIf(!present)('replay of six weeks of Bay Wheels', () => {
       else if (e.type === 'station_removed') bikes.delete(e.stationId);
       else if (e.type === 'rented' || e.type === 'returned') {
         const before = bikes.get(e.stationId);
-        if (before === undefined) problems.push(`station ${e.stationId} moved before it was added (offset ${e.offset})`);
+        if (before === undefined)
+          problems.push(`station ${e.stationId} moved before it was added (offset ${e.offset})`);
         else bikes.set(e.stationId, before + (e.type === 'returned' ? e.count : -e.count));
       } else if (e.type === 'availability_changed' || e.type === 'status_changed') {
-        if (bikes.get(e.stationId) !== total(e.after.bikes)) problems.push(`station ${e.stationId} off at offset ${e.offset}`);
+        if (bikes.get(e.stationId) !== total(e.after.bikes))
+          problems.push(`station ${e.stationId} off at offset ${e.offset}`);
         checked++;
       }
     }
@@ -85,7 +103,8 @@ describe.skipIf(!present)('replay of six weeks of Bay Wheels', () => {
     const churned = new Set<string>();
     const net = new Map<string, number>();
     for (const e of events) {
-      if ((e.type === 'station_added' && e.timeSec > first!.lastUpdatedSec) || e.type === 'station_removed') churned.add(e.stationId);
+      if ((e.type === 'station_added' && e.timeSec > first!.lastUpdatedSec) || e.type === 'station_removed')
+        churned.add(e.stationId);
       if (e.type === 'rented') net.set(e.stationId, (net.get(e.stationId) ?? 0) - e.count);
       if (e.type === 'returned') net.set(e.stationId, (net.get(e.stationId) ?? 0) + e.count);
     }
@@ -94,7 +113,8 @@ describe.skipIf(!present)('replay of six weeks of Bay Wheels', () => {
     for (const [id, start] of firstCount) {
       const end = lastCount.get(id);
       if (end === undefined || churned.has(id)) continue;
-      if ((net.get(id) ?? 0) !== end - start) mismatched.push(`${id}: events say ${net.get(id) ?? 0}, documents ${end - start}`);
+      if ((net.get(id) ?? 0) !== end - start)
+        mismatched.push(`${id}: events say ${net.get(id) ?? 0}, documents ${end - start}`);
       compared++;
     }
     expect(mismatched).toEqual([]);
@@ -124,8 +144,12 @@ describe.skipIf(!present)('replay of six weeks of Bay Wheels', () => {
       if (before.length === 0) continue;
       const since = before[before.length - 1]!;
       let blindSec = 0;
-      for (const g of gaps) if (g.type === 'feed_gap' && g.fromSec >= since && g.timeSec <= c.timeSec) blindSec += g.timeSec - g.fromSec;
-      expect(c.evidence!.inactiveSec, `lock of ${c.stationId} at ${c.timeSec}`).toBeLessThanOrEqual(c.timeSec - since - blindSec);
+      for (const g of gaps)
+        if (g.type === 'feed_gap' && g.fromSec >= since && g.timeSec <= c.timeSec)
+          blindSec += g.timeSec - g.fromSec;
+      expect(c.evidence!.inactiveSec, `lock of ${c.stationId} at ${c.timeSec}`).toBeLessThanOrEqual(
+        c.timeSec - since - blindSec,
+      );
       checked++;
     }
     expect(checked).toBeGreaterThan(0);

@@ -50,7 +50,11 @@ export async function dropSchema(schema: string, url = PG_URL): Promise<void> {
 }
 
 /** One query as the admin, in a given schema. */
-export async function adminQuery<R extends pg.QueryResultRow>(sql: string, values: unknown[] = [], url = PG_URL): Promise<R[]> {
+export async function adminQuery<R extends pg.QueryResultRow>(
+  sql: string,
+  values: unknown[] = [],
+  url = PG_URL,
+): Promise<R[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {

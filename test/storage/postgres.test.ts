@@ -20,12 +20,24 @@ import {
   StoreUnavailableError,
 } from '../../src/storage/postgres/index.js';
 import { describeStoreContract, everyKind, rented, status } from './contract.js';
-import { adminQuery, dropSchema, freshPgStore, PG_URL, pgUp, pgUnreachableReason, uniqueSchema } from './postgres-fixture.js';
+import {
+  adminQuery,
+  dropSchema,
+  freshPgStore,
+  PG_URL,
+  pgUp,
+  pgUnreachableReason,
+  uniqueSchema,
+} from './postgres-fixture.js';
 
 const schemaOf = (store: Store): string => (store as PostgresStore).schema;
 
 if (pgUp) {
-  describeStoreContract('postgres', () => Promise.resolve(freshPgStore()), (store) => dropSchema(schemaOf(store)));
+  describeStoreContract(
+    'postgres',
+    () => Promise.resolve(freshPgStore()),
+    (store) => dropSchema(schemaOf(store)),
+  );
 } else {
   describe.skip('Store contract: postgres (PostgreSQL not reachable)', () => undefined);
 }
@@ -100,7 +112,9 @@ describe.skipIf(!pgUp)('PostgreSQL store: migrations', () => {
     }
     const store = openPostgresStore({ url: PG_URL, schema: s });
     stores.push(store);
-    await expect(store.log.lastOffset()).rejects.toThrow(/version 1, expected 2: call store.migrate\(\) first/);
+    await expect(store.log.lastOffset()).rejects.toThrow(
+      /version 1, expected 2: call store.migrate\(\) first/,
+    );
     await store.migrate();
     expect(await store.log.read(0, 10)).toEqual([
       {
@@ -110,19 +124,29 @@ describe.skipIf(!pgUp)('PostgreSQL store: migrations', () => {
         type: 'rented',
         bikeType: 'mechanical',
         count: 2,
-        after: { bikes: { mechanical: 3, electric: 1, other: 0 }, docksAvailable: 10, bikesDisabled: 0, docksDisabled: 0 },
+        after: {
+          bikes: { mechanical: 3, electric: 1, other: 0 },
+          docksAvailable: 10,
+          bikesDisabled: 0,
+          docksDisabled: 0,
+        },
         offset: 1,
       },
     ]);
     // Identity columns continue after the ids inserted by hand? Not needed: the dictionary asks.
-    await store.commitActivity('velib', 'activity', 1, [{ stationId: '16107', day: 1, slot: 2, rented: 2, returned: 0 }]);
+    await store.commitActivity('velib', 'activity', 1, [
+      { stationId: '16107', day: 1, slot: 2, rented: 2, returned: 0 },
+    ]);
     expect((await store.log.append([rented('16107', 1060)]))[0]?.offset).toBe(2);
   });
 
   it('applies a new migration once and refuses a schema newer than the code', async () => {
     const s = schema('newer');
     const pool = new pg.Pool({ connectionString: PG_URL, options: `-c search_path=${s}` });
-    const extra = [...PG_MIGRATIONS, { version: PG_MIGRATIONS.length + 1, name: 'test_extra', sql: 'CREATE TABLE extra (x integer);' }];
+    const extra = [
+      ...PG_MIGRATIONS,
+      { version: PG_MIGRATIONS.length + 1, name: 'test_extra', sql: 'CREATE TABLE extra (x integer);' },
+    ];
     try {
       expect(await applyPgMigrations(pool, s, extra)).toEqual(extra.map((m) => m.version));
       expect(await applyPgMigrations(pool, s, extra)).toEqual([]);
@@ -137,7 +161,10 @@ describe.skipIf(!pgUp)('PostgreSQL store: migrations', () => {
   it('a failed migration leaves nothing half-done (DDL is transactional)', async () => {
     const s = schema('fail');
     const pool = new pg.Pool({ connectionString: PG_URL, options: `-c search_path=${s}` });
-    const broken = [...PG_MIGRATIONS, { version: 3, name: 'broken', sql: 'CREATE TABLE half (x integer); SELECT no_such_function();' }];
+    const broken = [
+      ...PG_MIGRATIONS,
+      { version: 3, name: 'broken', sql: 'CREATE TABLE half (x integer); SELECT no_such_function();' },
+    ];
     try {
       await expect(applyPgMigrations(pool, s, broken)).rejects.toThrow(/no_such_function/);
       expect(await pgSchemaVersion(pool, s)).toBe(2);
@@ -198,7 +225,9 @@ describe.skipIf(!pgUp)('PostgreSQL store: data', () => {
       return appended;
     };
     // B goes through the documents in another order, and also sends the first half of each twice.
-    const shuffled = [...docs].reverse().map((events) => [...events.slice(0, Math.ceil(events.length / 2)), ...events]);
+    const shuffled = [...docs]
+      .reverse()
+      .map((events) => [...events.slice(0, Math.ceil(events.length / 2)), ...events]);
     const [na, nb] = await Promise.all([write(a, docs), write(b, shuffled)]);
     stop = true;
     await reading;
@@ -218,7 +247,9 @@ describe.skipIf(!pgUp)('PostgreSQL store: data', () => {
     const [a, b] = [await open(s), await open(s)];
     const bad = [rented('x', 500), { ...rented('y', 500), count: 0.5 } as FeedEvent];
     const results = await Promise.allSettled(
-      Array.from({ length: 20 }, (_, i) => (i % 3 === 0 ? a.log.append(bad) : (i % 2 === 0 ? a : b).log.append(doc(1000 + i, 3)))),
+      Array.from({ length: 20 }, (_, i) =>
+        i % 3 === 0 ? a.log.append(bad) : (i % 2 === 0 ? a : b).log.append(doc(1000 + i, 3)),
+      ),
     );
     expect(results.filter((r) => r.status === 'rejected')).toHaveLength(7);
     const all = await a.log.read(0, 1000);
@@ -232,19 +263,60 @@ describe.skipIf(!pgUp)('PostgreSQL store: data', () => {
       ['1', 10],
       ['2', 20],
     ]);
-    await a.commitDiff('velib', [], { lastDocumentSec: 100, changed: [status('1', 1), status('2', 2)], removed: [], capacities });
+    await a.commitDiff('velib', [], {
+      lastDocumentSec: 100,
+      changed: [status('1', 1), status('2', 2)],
+      removed: [],
+      capacities,
+    });
     // B changes a capacity and removes a station; A's in-memory copy is now stale.
-    await b.commitDiff('velib', [], { lastDocumentSec: 160, changed: [], removed: ['2'], capacities: new Map([['1', 11]]) });
+    await b.commitDiff('velib', [], {
+      lastDocumentSec: 160,
+      changed: [],
+      removed: ['2'],
+      capacities: new Map([['1', 11]]),
+    });
     // A sends its whole (stale) map: its values differ from what is stored, so they are written.
-    await a.commitDiff('velib', [], { lastDocumentSec: 220, changed: [status('3', 3)], removed: [], capacities: new Map([['1', 11], ['3', 30]]) });
+    await a.commitDiff('velib', [], {
+      lastDocumentSec: 220,
+      changed: [status('3', 3)],
+      removed: [],
+      capacities: new Map([
+        ['1', 11],
+        ['3', 30],
+      ]),
+    });
     const state = await b.loadDiffState('velib');
     expect(state.lastDocumentSec).toBe(220);
-    expect(state.stations).toEqual(new Map([['1', status('1', 1)], ['3', status('3', 3)]]));
-    expect(state.capacities).toEqual(new Map([['1', 11], ['3', 30]]));
+    expect(state.stations).toEqual(
+      new Map([
+        ['1', status('1', 1)],
+        ['3', status('3', 3)],
+      ]),
+    );
+    expect(state.capacities).toEqual(
+      new Map([
+        ['1', 11],
+        ['3', 30],
+      ]),
+    );
     // Each store reads events and ids written by the other.
     await b.log.append([rented('new-at-b', 300)]);
     expect((await a.log.read(0, 10)).map((e) => ('stationId' in e ? e.stationId : ''))).toEqual(['new-at-b']);
-    await b.commitDetection('d', 1, [{ system: 'velib', stationId: 'only-b', timeSec: 1, from: 'ok', to: 'locked', detector: 'seed', confidence: 1, reason: 'x', evidence: null, offset: 1 }]);
+    await b.commitDetection('d', 1, [
+      {
+        system: 'velib',
+        stationId: 'only-b',
+        timeSec: 1,
+        from: 'ok',
+        to: 'locked',
+        detector: 'seed',
+        confidence: 1,
+        reason: 'x',
+        evidence: null,
+        offset: 1,
+      },
+    ]);
     expect((await a.listStateChanges({ system: 'velib', stationId: 'only-b', limit: 5 })).length).toBe(1);
   });
 
@@ -252,11 +324,18 @@ describe.skipIf(!pgUp)('PostgreSQL store: data', () => {
     const s = schema('batch');
     const [a, b] = [await open(s), await open(s)];
     await a.batch(async () => {
-      await a.commitDiff('velib', doc(100, 2), { lastDocumentSec: 100, changed: [status('s0', 1)], removed: [], capacities: new Map() });
+      await a.commitDiff('velib', doc(100, 2), {
+        lastDocumentSec: 100,
+        changed: [status('s0', 1)],
+        removed: [],
+        capacities: new Map(),
+      });
       expect((await a.log.read(0, 10)).length).toBe(3);
       expect(await b.log.lastOffset()).toBe(0); // not committed yet
       await expect(a.log.append([{ ...rented('z', 160), count: 0.5 } as FeedEvent])).rejects.toThrow();
-      await a.commitActivity('velib', 'activity', 3, [{ stationId: 's0', day: 1, slot: 1, rented: 1, returned: 0 }]);
+      await a.commitActivity('velib', 'activity', 3, [
+        { stationId: 's0', day: 1, slot: 1, rented: 1, returned: 0 },
+      ]);
     });
     expect(await b.log.lastOffset()).toBe(3);
     expect(await b.log.consumerOffset('activity')).toBe(3);
@@ -268,7 +347,8 @@ describe.skipIf(!pgUp)('PostgreSQL store: data', () => {
     const store = await open(s);
     const increments = [];
     for (let day = 20_000; day < 20_010; day++) {
-      for (const st of ['a', 'b', 'c']) increments.push({ stationId: st, day, slot: day % 144, rented: 1, returned: 2 });
+      for (const st of ['a', 'b', 'c'])
+        increments.push({ stationId: st, day, slot: day % 144, rented: 1, returned: 2 });
     }
     await store.commitActivity('velib', 'activity', 1, increments);
     const b = await store.loadActivity('velib', 0, undefined, 'b');
@@ -313,11 +393,19 @@ describe.skipIf(!pgUp)('PostgreSQL store: connections that go away', () => {
         srv.close(() => resolve(port));
       });
     });
-    const store = openPostgresStore({ url: `postgres://postgres@127.0.0.1:${closed}/test`, schema: 'public' });
+    const store = openPostgresStore({
+      url: `postgres://postgres@127.0.0.1:${closed}/test`,
+      schema: 'public',
+    });
     const started = Date.now();
-    const err = await store.migrate().then(() => null, (e: unknown) => e);
+    const err = await store.migrate().then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(StoreUnavailableError);
-    expect((err as Error).message).toMatch(new RegExp(`PostgreSQL at postgres://postgres@127.0.0.1:${closed}/test is unavailable`));
+    expect((err as Error).message).toMatch(
+      new RegExp(`PostgreSQL at postgres://postgres@127.0.0.1:${closed}/test is unavailable`),
+    );
     expect(Date.now() - started).toBeLessThan(5_000);
     await store.close();
   });
@@ -328,13 +416,23 @@ describe.skipIf(!pgUp)('PostgreSQL store: connections that go away', () => {
     await relay.start();
     const url = `postgres://postgres@127.0.0.1:${relay.port}/test`;
     const store = await open(s, url);
-    await store.commitDiff('velib', doc(100, 3), { lastDocumentSec: 100, changed: [status('s0', 1)], removed: [], capacities: new Map([['s0', 5]]) });
+    await store.commitDiff('velib', doc(100, 3), {
+      lastDocumentSec: 100,
+      changed: [status('s0', 1)],
+      removed: [],
+      capacities: new Map([['s0', 5]]),
+    });
     await relay.cut();
     await expect(store.log.append(doc(160, 3))).rejects.toThrow(StoreUnavailableError);
     await expect(store.loadDiffState('velib')).rejects.toThrow(/is unavailable/);
     await relay.start(); // same port
     expect((await store.log.append(doc(160, 3))).map((e) => e.offset)).toEqual([5, 6, 7, 8]);
-    await store.commitDiff('velib', doc(220, 1), { lastDocumentSec: 220, changed: [status('s0', 2)], removed: [], capacities: new Map([['s0', 6]]) });
+    await store.commitDiff('velib', doc(220, 1), {
+      lastDocumentSec: 220,
+      changed: [status('s0', 2)],
+      removed: [],
+      capacities: new Map([['s0', 6]]),
+    });
     const state = await store.loadDiffState('velib');
     expect(state.capacities.get('s0')).toBe(6);
     expect(state.stations.get('s0')).toEqual(status('s0', 2));

@@ -14,7 +14,9 @@ export class StoreUnavailableError extends Error {
 /** Schema names are put into SQL text (search_path, CREATE SCHEMA): allow only plain identifiers. */
 export function checkSchemaName(schema: string): string {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
-    throw new Error(`invalid PostgreSQL schema name ${JSON.stringify(schema)}: use lower-case letters, digits and _`);
+    throw new Error(
+      `invalid PostgreSQL schema name ${JSON.stringify(schema)}: use lower-case letters, digits and _`,
+    );
   }
   return schema;
 }
@@ -39,7 +41,9 @@ function parseInt8(text: string): number {
   if (!Number.isSafeInteger(n)) throw new Error(`bigint ${text} is beyond the safe integer range`);
   return n;
 }
-const int8ArrayParser = (pg.types.getTypeParser as (oid: number) => (text: string) => unknown)(INT8_ARRAY_OID);
+const int8ArrayParser = (pg.types.getTypeParser as (oid: number) => (text: string) => unknown)(
+  INT8_ARRAY_OID,
+);
 const types = {
   getTypeParser(oid: number, format?: 'text' | 'binary'): unknown {
     if (oid === INT8_OID) return parseInt8;
@@ -56,6 +60,8 @@ export interface PoolOptions {
   poolSize?: number;
   /** How long a call waits for a connection before failing (default 5 s): a down server fails fast. */
   connectTimeoutMs?: number;
+  /** false: commits return before their WAL reaches the disk (see PostgresStoreOptions). */
+  synchronousCommit?: boolean;
   onIdleError?: (err: Error) => void;
 }
 
@@ -67,7 +73,7 @@ export function createPool(opts: PoolOptions): pg.Pool {
     idleTimeoutMillis: 30_000,
     keepAlive: true,
     application_name: 'dockwatch',
-    options: `-c search_path=${checkSchemaName(opts.schema)}`,
+    options: `-c search_path=${checkSchemaName(opts.schema)}${opts.synchronousCommit === false ? ' -c synchronous_commit=off' : ''}`,
     types,
   });
   // An idle connection dropped by the server (restart, admin kill) emits 'error' on the pool.
@@ -76,7 +82,15 @@ export function createPool(opts: PoolOptions): pg.Pool {
   return pool;
 }
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 
 /**
  * Whether an error means "the server is gone" rather than "the statement is wrong": socket errors,
@@ -88,7 +102,9 @@ export function isConnectionError(err: unknown): boolean {
   const code = 'code' in err ? String(err.code) : '';
   if (CONNECTION_CODES.has(code) || code.startsWith('08') || code.startsWith('57P')) return true;
   const message = err instanceof Error ? err.message : '';
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended/i.test(message);
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended/i.test(
+    message,
+  );
 }
 
 /** Turn a connection failure into a StoreUnavailableError naming the server; others pass through. */

@@ -89,9 +89,10 @@ export class Tx implements Db {
     // Our opening statements contain no ';' of their own.
     const head = opening === null ? 0 : opening.split(';').length;
     const full = opening === null ? text : `${opening}; ${text}`;
-    const r = (await this.client.query({ text: full, rowMode: 'array' } as pg.QueryArrayConfig)) as unknown as
-      | pg.QueryArrayResult
-      | pg.QueryArrayResult[];
+    const r = (await this.client.query({
+      text: full,
+      rowMode: 'array',
+    } as pg.QueryArrayConfig)) as unknown as pg.QueryArrayResult | pg.QueryArrayResult[];
     const results = Array.isArray(r) ? r : [r];
     return results.slice(head).map((x) => x.rows);
   }
@@ -156,7 +157,8 @@ export class PgContext {
   };
 
   private readonly poolDb: Db = {
-    rows: async <R extends unknown[]>(s: Stmt, values?: unknown[]) => (await this.pool.query<R>(config(s, values))).rows,
+    rows: async <R extends unknown[]>(s: Stmt, values?: unknown[]) =>
+      (await this.pool.query<R>(config(s, values))).rows,
     run: async (s: Stmt, values?: unknown[]) => (await this.pool.query(config(s, values))).rowCount ?? 0,
   };
 
@@ -207,7 +209,11 @@ export class PgContext {
     }
   }
 
-  private async transaction<T>(fn: (tx: Tx) => Promise<T>, opening: string | null, held: boolean): Promise<T> {
+  private async transaction<T>(
+    fn: (tx: Tx) => Promise<T>,
+    opening: string | null,
+    held: boolean,
+  ): Promise<T> {
     const client = await this.pool.connect();
     const tx = new Tx(client, null, opening);
     let broken: Error | undefined;
@@ -225,7 +231,8 @@ export class PgContext {
     } catch (err) {
       tx.rolledBack();
       if (isConnectionError(err)) broken ??= err as Error;
-      else if (tx.opened && opening !== null) await client.query('ROLLBACK').catch((e: unknown) => (broken = e as Error));
+      else if (tx.opened && opening !== null)
+        await client.query('ROLLBACK').catch((e: unknown) => (broken = e as Error));
       throw err;
     } finally {
       client.off('error', onError);
@@ -244,7 +251,8 @@ export class PgContext {
       return result;
     } catch (err) {
       tx.rolledBack();
-      if (tx.opened && !isConnectionError(err)) await tx.client.query('ROLLBACK TO SAVEPOINT dockwatch_write');
+      if (tx.opened && !isConnectionError(err))
+        await tx.client.query('ROLLBACK TO SAVEPOINT dockwatch_write');
       throw err;
     }
   }

@@ -5,7 +5,19 @@ import { stmt, type Db, type Tx } from './context.js';
 import type { PgDictionary } from './dictionary.js';
 import { checkOffset } from './event-log.js';
 
-type ChangeRow = [number, string, string, number, string, string, string, number, string, string | null, number];
+type ChangeRow = [
+  number,
+  string,
+  string,
+  number,
+  string,
+  string,
+  string,
+  number,
+  string,
+  string | null,
+  number,
+];
 
 // The changes, the consumer's offset and (when $13 is not null) its checkpoint, in one statement:
 // atomic without a transaction block. WITH ORDINALITY … ORDER BY: ids (the pagination cursor)
@@ -30,7 +42,10 @@ const commitDetection = stmt(
    )
    SELECT count(*)::integer FROM c`,
 );
-const selectCheckpoint = stmt('det_select_checkpoint', 'SELECT log_offset, state FROM checkpoints WHERE consumer = $1');
+const selectCheckpoint = stmt(
+  'det_select_checkpoint',
+  'SELECT log_offset, state FROM checkpoints WHERE consumer = $1',
+);
 const upsertDetected = stmt(
   'det_upsert_detected',
   `INSERT INTO detected_states (system_id, station_id, state, since_sec, confidence, detector)
@@ -45,7 +60,10 @@ const selectDetected = stmt(
 );
 
 function check(ok: boolean, c: StateChange, what: string): void {
-  if (!ok) throw new Error(`invalid state change of station ${String(c.stationId)} at offset ${String(c.offset)}: ${what}`);
+  if (!ok)
+    throw new Error(
+      `invalid state change of station ${String(c.stationId)} at offset ${String(c.offset)}: ${what}`,
+    );
 }
 
 /** Detector output: state changes (idempotent), checkpoints, current detected states. */
@@ -56,8 +74,15 @@ export class PgDetection {
    * State changes (idempotent), the consumer's offset and, when given, its checkpoint: one
    * statement, after the ids of new stations. Returns the number of changes actually inserted.
    */
-  async commitInTx(tx: Tx, consumer: string, offset: number, changes: readonly StateChange[], checkpoint?: unknown): Promise<number> {
-    if (typeof consumer !== 'string' || consumer === '') throw new Error(`consumer must be a non-empty string, got ${String(consumer)}`);
+  async commitInTx(
+    tx: Tx,
+    consumer: string,
+    offset: number,
+    changes: readonly StateChange[],
+    checkpoint?: unknown,
+  ): Promise<number> {
+    if (typeof consumer !== 'string' || consumer === '')
+      throw new Error(`consumer must be a non-empty string, got ${String(consumer)}`);
     checkOffset(offset);
     let json: string | null = null;
     if (checkpoint !== undefined) {
@@ -68,8 +93,13 @@ export class PgDetection {
     for (const c of changes) {
       check(Number.isSafeInteger(c.timeSec), c, `timeSec must be an integer, got ${String(c.timeSec)}`);
       check(Number.isSafeInteger(c.offset) && c.offset >= 0, c, 'offset must be an integer >= 0');
-      check(typeof c.confidence === 'number' && Number.isFinite(c.confidence), c, 'confidence must be a finite number');
-      for (const s of [c.from, c.to, c.detector, c.reason]) check(typeof s === 'string' && s !== '', c, 'from, to, detector, reason must be strings');
+      check(
+        typeof c.confidence === 'number' && Number.isFinite(c.confidence),
+        c,
+        'confidence must be a finite number',
+      );
+      for (const s of [c.from, c.to, c.detector, c.reason])
+        check(typeof s === 'string' && s !== '', c, 'from, to, detector, reason must be strings');
       let keys = keysBySystem.get(c.system);
       if (keys === undefined) keysBySystem.set(c.system, (keys = new Set()));
       keys.add(c.stationId);
@@ -84,7 +114,18 @@ export class PgDetection {
     for (const c of changes) {
       const systemId = systemIds.get(c.system)!;
       const evidence = c.evidence === null || c.evidence === undefined ? null : JSON.stringify(c.evidence);
-      const values = [systemId, this.dict.stationId(systemId, c.stationId), c.timeSec, c.from, c.to, c.detector, c.confidence, c.reason, evidence, c.offset];
+      const values = [
+        systemId,
+        this.dict.stationId(systemId, c.stationId),
+        c.timeSec,
+        c.from,
+        c.to,
+        c.detector,
+        c.confidence,
+        c.reason,
+        evidence,
+        c.offset,
+      ];
       for (let k = 0; k < 10; k++) cols[k]!.push(values[k]);
     }
     return (await tx.rows<[number]>(commitDetection, [...cols, consumer, offset, json]))[0]![0];
@@ -116,7 +157,13 @@ export class PgDetection {
   async listDetected(db: Db, systemId: number | undefined): Promise<DetectedStateRow[]> {
     if (systemId === undefined) return [];
     const rows = await db.rows<[string, DetectedState, number, number, string]>(selectDetected, [systemId]);
-    return rows.map((r) => ({ stationId: r[0], state: r[1], sinceSec: r[2], confidence: r[3], detector: r[4] }));
+    return rows.map((r) => ({
+      stationId: r[0],
+      state: r[1],
+      sinceSec: r[2],
+      confidence: r[3],
+      detector: r[4],
+    }));
   }
 
   /**
@@ -125,7 +172,8 @@ export class PgDetection {
    * within a process; between concurrent writers an id may become visible after a higher one.
    */
   async listChanges(db: Db, q: StateChangeQuery): Promise<StoredStateChange[]> {
-    if (!Number.isSafeInteger(q.limit) || q.limit < 0) throw new RangeError(`limit must be an integer >= 0, got ${q.limit}`);
+    if (!Number.isSafeInteger(q.limit) || q.limit < 0)
+      throw new RangeError(`limit must be an integer >= 0, got ${q.limit}`);
     const where: string[] = [];
     const params: (number | string)[] = [];
     const param = (v: number | string): string => {
@@ -157,7 +205,10 @@ export class PgDetection {
       FROM state_changes AS c JOIN systems AS sy ON sy.id = c.system_id JOIN stations AS st ON st.id = c.station_id
       ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY c.id DESC LIMIT ${param(q.limit)}`;
     // One prepared statement per combination of filters (at most 2^6): the name follows the text.
-    const rows = await db.rows<ChangeRow>(stmt(`det_list_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`, text), params);
+    const rows = await db.rows<ChangeRow>(
+      stmt(`det_list_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`, text),
+      params,
+    );
     return rows.map((r) => ({
       id: r[0],
       system: r[1],

@@ -1,12 +1,24 @@
 import type pg from 'pg';
 import { stmt, type Db } from './context.js';
 
-const insertSystem = stmt('dict_insert_system', 'INSERT INTO systems (key) VALUES ($1) ON CONFLICT (key) DO NOTHING RETURNING id');
+const insertSystem = stmt(
+  'dict_insert_system',
+  'INSERT INTO systems (key) VALUES ($1) ON CONFLICT (key) DO NOTHING RETURNING id',
+);
 const selectSystem = stmt('dict_select_system', 'SELECT id FROM systems WHERE key = $1');
-const selectSystemKeys = stmt('dict_select_system_keys', 'SELECT id, key FROM systems WHERE id = ANY($1::integer[])');
+const selectSystemKeys = stmt(
+  'dict_select_system_keys',
+  'SELECT id, key FROM systems WHERE id = ANY($1::integer[])',
+);
 const selectStationsOf = stmt('dict_select_stations_of', 'SELECT id, key FROM stations WHERE system_id = $1');
-const selectStations = stmt('dict_select_stations', 'SELECT id, key FROM stations WHERE system_id = $1 AND key = ANY($2::text[])');
-const selectStationKeys = stmt('dict_select_station_keys', 'SELECT id, system_id, key FROM stations WHERE id = ANY($1::integer[])');
+const selectStations = stmt(
+  'dict_select_stations',
+  'SELECT id, key FROM stations WHERE system_id = $1 AND key = ANY($2::text[])',
+);
+const selectStationKeys = stmt(
+  'dict_select_station_keys',
+  'SELECT id, system_id, key FROM stations WHERE id = ANY($1::integer[])',
+);
 // Sorted: two processes adding the same new stations take them in the same order.
 const insertStations = stmt(
   'dict_insert_stations',
@@ -68,9 +80,12 @@ export class PgDictionary {
   async systemId(key: string): Promise<number> {
     const known = this.systemIds.get(key);
     if (known !== undefined) return known;
-    if (typeof key !== 'string' || key === '') throw new Error(`system id must be a non-empty string, got ${String(key)}`);
+    if (typeof key !== 'string' || key === '')
+      throw new Error(`system id must be a non-empty string, got ${String(key)}`);
     const inserted = await this.writer.query<[number]>({ ...insertSystem, values: [key], rowMode: 'array' });
-    const row = inserted.rows[0] ?? (await this.writer.query<[number]>({ ...selectSystem, values: [key], rowMode: 'array' })).rows[0];
+    const row =
+      inserted.rows[0] ??
+      (await this.writer.query<[number]>({ ...selectSystem, values: [key], rowMode: 'array' })).rows[0];
     if (row === undefined) throw new Error(`system ${key} could not be created`);
     this.learnSystem(row[0], key);
     return row[0];
@@ -78,7 +93,8 @@ export class PgDictionary {
 
   private async load(db: Db, systemId: number): Promise<void> {
     if (this.loaded.has(systemId)) return;
-    for (const [id, key] of await db.rows<[number, string]>(selectStationsOf, [systemId])) this.learnStation(systemId, id, key);
+    for (const [id, key] of await db.rows<[number, string]>(selectStationsOf, [systemId]))
+      this.learnStation(systemId, id, key);
     this.loaded.add(systemId);
   }
 
@@ -92,17 +108,30 @@ export class PgDictionary {
     let missing: Set<string> | undefined;
     for (const key of keys) {
       if (known.has(key)) continue;
-      if (typeof key !== 'string' || key === '') throw new Error(`station id must be a non-empty string, got ${String(key)}`);
+      if (typeof key !== 'string' || key === '')
+        throw new Error(`station id must be a non-empty string, got ${String(key)}`);
       (missing ??= new Set()).add(key);
     }
     if (missing === undefined) return;
     const list = [...missing];
-    for (const [id, key] of (await this.writer.query<[number, string]>({ ...insertStations, values: [systemId, list], rowMode: 'array' })).rows) {
+    for (const [id, key] of (
+      await this.writer.query<[number, string]>({
+        ...insertStations,
+        values: [systemId, list],
+        rowMode: 'array',
+      })
+    ).rows) {
       this.learnStation(systemId, id, key);
     }
     const rest = list.filter((key) => !known.has(key));
     if (rest.length === 0) return;
-    for (const [id, key] of (await this.writer.query<[number, string]>({ ...selectStations, values: [systemId, rest], rowMode: 'array' })).rows) {
+    for (const [id, key] of (
+      await this.writer.query<[number, string]>({
+        ...selectStations,
+        values: [systemId, rest],
+        rowMode: 'array',
+      })
+    ).rows) {
       this.learnStation(systemId, id, key);
     }
   }
@@ -130,12 +159,14 @@ export class PgDictionary {
     const stations: number[] = [];
     for (const id of stationIds) if (id !== 0 && !this.stationKeys.has(id)) stations.push(id);
     if (stations.length > 0) {
-      for (const [id, sys, key] of await db.rows<[number, number, string]>(selectStationKeys, [stations])) this.learnStation(sys, id, key);
+      for (const [id, sys, key] of await db.rows<[number, number, string]>(selectStationKeys, [stations]))
+        this.learnStation(sys, id, key);
     }
     const systems: number[] = [];
     for (const id of systemIds) if (!this.systemKeys.has(id)) systems.push(id);
     if (systems.length > 0) {
-      for (const [id, key] of await db.rows<[number, string]>(selectSystemKeys, [systems])) this.learnSystem(id, key);
+      for (const [id, key] of await db.rows<[number, string]>(selectSystemKeys, [systems]))
+        this.learnSystem(id, key);
     }
   }
 

@@ -11,7 +11,18 @@ export interface DiffUpdate {
   capacities: Map<string, number | null>;
 }
 
-type StatusRow = [string, string | null, number, number, number, number, number, number, number, number | null];
+type StatusRow = [
+  string,
+  string | null,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number | null,
+];
 
 const STATUS_COLUMNS = `s.key, st.code, st.mechanical, st.electric, st.other, st.bikes_disabled, st.docks_available,
   st.docks_disabled, st.flags, st.last_reported_sec`;
@@ -23,7 +34,10 @@ const selectCapacities = stmt(
   'diff_select_capacities',
   'SELECT s.key, c.capacity FROM station_capacity AS c JOIN stations AS s ON s.id = c.station_id WHERE c.system_id = $1',
 );
-const selectState = stmt('diff_select_state', 'SELECT last_document_sec FROM diff_state WHERE system_id = $1');
+const selectState = stmt(
+  'diff_select_state',
+  'SELECT last_document_sec FROM diff_state WHERE system_id = $1',
+);
 /**
  * The system's row (locked until commit: one producer at a time per system) and the changed
  * stations, in one statement; with `log`, the log's batches too (parameters $1…$6, see
@@ -61,7 +75,8 @@ const upsertCapacities = stmt(
 );
 
 function int(v: unknown, what: string, stationId: string): number {
-  if (!Number.isSafeInteger(v)) throw new Error(`invalid status of station ${stationId}: ${what} must be an integer, got ${String(v)}`);
+  if (!Number.isSafeInteger(v))
+    throw new Error(`invalid status of station ${stationId}: ${what} must be an integer, got ${String(v)}`);
   return v as number;
 }
 
@@ -102,7 +117,12 @@ export class PgDiffState {
   ) {}
 
   /** Inside the caller's transaction; `log`: batches to insert in the same statement (or null). */
-  async saveInTx(tx: Tx, systemId: number, update: DiffUpdate, log: BatchParams | null = null): Promise<void> {
+  async saveInTx(
+    tx: Tx,
+    systemId: number,
+    update: DiffUpdate,
+    log: BatchParams | null = null,
+  ): Promise<void> {
     if (!Number.isSafeInteger(update.lastDocumentSec)) {
       throw new Error(`lastDocumentSec must be an integer, got ${String(update.lastDocumentSec)}`);
     }
@@ -119,7 +139,8 @@ export class PgDiffState {
     let i = 0;
     for (const s of changed.values()) {
       const key = s.stationId;
-      if (s.code !== null && typeof s.code !== 'string') throw new Error(`invalid status of station ${key}: code must be a string or null`);
+      if (s.code !== null && typeof s.code !== 'string')
+        throw new Error(`invalid status of station ${key}: code must be a string or null`);
       ids[i] = this.dict.stationId(systemId, key);
       codes[i] = s.code;
       cols[0]![i] = int(s.bikes.mechanical, 'bikes.mechanical', key);
@@ -133,11 +154,19 @@ export class PgDiffState {
       i++;
     }
     const values = [systemId, update.lastDocumentSec, ids, codes, ...cols, flags, reported];
-    const revision = (await tx.rows<[number]>(log === null ? saveState : saveStateAndLog, log === null ? values : [...log, ...values]))[0]![0];
+    const revision = (
+      await tx.rows<[number]>(
+        log === null ? saveState : saveStateAndLog,
+        log === null ? values : [...log, ...values],
+      )
+    )[0]![0];
 
     let mirror = this.mirrors.get(systemId);
     if (mirror === undefined || mirror.revision !== revision - 1) {
-      mirror = { revision: revision - 1, capacities: new Map(await tx.rows<[string, number | null]>(selectCapacities, [systemId])) };
+      mirror = {
+        revision: revision - 1,
+        capacities: new Map(await tx.rows<[string, number | null]>(selectCapacities, [systemId])),
+      };
     }
     const stored = mirror.capacities;
     const removed = update.removed;
@@ -148,7 +177,8 @@ export class PgDiffState {
     update.capacities.forEach((capacity, key) => {
       const old = stored.get(key);
       if (old === capacity && (old !== undefined || stored.has(key))) return;
-      if (capacity !== null && !Number.isSafeInteger(capacity)) throw new Error(`capacity of station ${key} must be an integer or null`);
+      if (capacity !== null && !Number.isSafeInteger(capacity))
+        throw new Error(`capacity of station ${key} must be an integer or null`);
       capacityKeys.push(key);
       capacityValues.push(capacity);
     });
@@ -162,7 +192,11 @@ export class PgDiffState {
         for (const key of removed) next.delete(key);
       }
       if (capacityKeys.length > 0) {
-        await tx.run(upsertCapacities, [systemId, capacityKeys.map((key) => this.dict.stationId(systemId, key)), capacityValues]);
+        await tx.run(upsertCapacities, [
+          systemId,
+          capacityKeys.map((key) => this.dict.stationId(systemId, key)),
+          capacityValues,
+        ]);
         for (let k = 0; k < capacityKeys.length; k++) next.set(capacityKeys[k]!, capacityValues[k]!);
       }
     }
@@ -180,7 +214,8 @@ export class PgDiffState {
 
   /** State, statuses and capacities from one snapshot. */
   load(systemId: number | undefined): Promise<DiffState> {
-    if (systemId === undefined) return Promise.resolve({ lastDocumentSec: null, stations: new Map(), capacities: new Map() });
+    if (systemId === undefined)
+      return Promise.resolve({ lastDocumentSec: null, stations: new Map(), capacities: new Map() });
     return this.ctx.write(async (tx) => {
       const row = (await tx.rows<[number | null]>(selectState, [systemId]))[0];
       const stations = new Map<string, StationStatus>();

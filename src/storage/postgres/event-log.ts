@@ -7,7 +7,8 @@ import { stmt, type Db, type PgContext, type Tx } from './context.js';
 import type { PgDictionary } from './dictionary.js';
 
 export function checkOffset(offset: number, what = 'offset'): void {
-  if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`${what} must be an integer >= 0, got ${offset}`);
+  if (!Number.isSafeInteger(offset) || offset < 0)
+    throw new RangeError(`${what} must be an integer >= 0, got ${offset}`);
 }
 
 type BatchRow = [number, number, number, number, Buffer];
@@ -39,7 +40,10 @@ const selectAfter = stmt(
   `SELECT first_offset, event_count, system_id, time_sec, events FROM event_batches
    WHERE first_offset > $1 ORDER BY first_offset LIMIT $2`,
 );
-const selectConsumer = stmt('log_select_consumer', 'SELECT log_offset FROM consumer_offsets WHERE consumer = $1');
+const selectConsumer = stmt(
+  'log_select_consumer',
+  'SELECT log_offset FROM consumer_offsets WHERE consumer = $1',
+);
 const upsertConsumer = stmt(
   'log_upsert_consumer',
   `INSERT INTO consumer_offsets (consumer, log_offset) VALUES ($1, $2)
@@ -74,12 +78,17 @@ export class PgEventLog implements EventLog {
    * writes them (INSERT_BATCHES_CTE), to run alone or joined with the caller's own statement.
    * An invalid event throws (the caller's transaction then rolls back).
    */
-  async prepareAppend(tx: Tx, events: readonly FeedEvent[]): Promise<{ out: LoggedEvent[]; params: BatchParams }> {
+  async prepareAppend(
+    tx: Tx,
+    events: readonly FeedEvent[],
+  ): Promise<{ out: LoggedEvent[]; params: BatchParams }> {
     const out: LoggedEvent[] = [];
     const stationsBySystem = new Map<string, Set<string>>();
     for (const e of events) {
       if (!Number.isSafeInteger(e.timeSec)) {
-        throw new InvalidEventError(`invalid ${String(e.type)} event: timeSec must be an integer, got ${String(e.timeSec)}`);
+        throw new InvalidEventError(
+          `invalid ${String(e.type)} event: timeSec must be an integer, got ${String(e.timeSec)}`,
+        );
       }
       let stations = stationsBySystem.get(e.system);
       if (stations === undefined) stationsBySystem.set(e.system, (stations = new Set()));
@@ -164,7 +173,8 @@ export class PgEventLog implements EventLog {
   read(afterOffset: number, limit: number): Promise<LoggedEvent[]> {
     try {
       checkOffset(afterOffset, 'afterOffset');
-      if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`limit must be an integer >= 0, got ${limit}`);
+      if (!Number.isSafeInteger(limit) || limit < 0)
+        throw new RangeError(`limit must be an integer >= 0, got ${limit}`);
     } catch (err) {
       return Promise.reject(err as Error);
     }
@@ -188,7 +198,13 @@ export class PgEventLog implements EventLog {
   }
 
   /** Decode into `out` (up to `limit`); false when an id is unknown to this process. */
-  private decodeRows(db: Db, rows: readonly BatchRow[], afterOffset: number, limit: number, out: LoggedEvent[]): boolean {
+  private decodeRows(
+    db: Db,
+    rows: readonly BatchRow[],
+    afterOffset: number,
+    limit: number,
+    out: LoggedEvent[],
+  ): boolean {
     const start = out.length;
     let unknown = false;
     const stationKey = (id: number): string => {
@@ -240,7 +256,8 @@ export class PgEventLog implements EventLog {
 
   /** Move a consumer's offset inside the caller's transaction. */
   async setOffsetInTx(tx: Tx, consumer: string, offset: number): Promise<void> {
-    if (typeof consumer !== 'string' || consumer === '') throw new Error(`consumer must be a non-empty string, got ${String(consumer)}`);
+    if (typeof consumer !== 'string' || consumer === '')
+      throw new Error(`consumer must be a non-empty string, got ${String(consumer)}`);
     checkOffset(offset);
     await tx.run(upsertConsumer, [consumer, offset]);
   }

@@ -4,7 +4,13 @@ import { checkSchemaName, createPool, redactUrl } from './connection.js';
 import { PostgresStore } from './store.js';
 
 export { StoreUnavailableError, isConnectionError } from './connection.js';
-export { applyPgMigrations, PG_LATEST_VERSION, PG_MIGRATIONS, pgSchemaVersion, type PgMigration } from './migrate.js';
+export {
+  applyPgMigrations,
+  PG_LATEST_VERSION,
+  PG_MIGRATIONS,
+  pgSchemaVersion,
+  type PgMigration,
+} from './migrate.js';
 export { PostgresStore } from './store.js';
 
 export interface PostgresStoreOptions {
@@ -17,6 +23,15 @@ export interface PostgresStoreOptions {
   poolSize?: number;
   /** How long a call waits for a connection before failing with StoreUnavailableError (default 5000). */
   connectTimeoutMs?: number;
+  /**
+   * Default true: a commit returns once its WAL is on disk (one fsync per commit, shared by
+   * concurrent commits). false (`synchronous_commit = off`): a commit returns at once and the WAL
+   * writer flushes within ~0.2–0.6 s; a crash of the *server* (not of dockwatch, and not a clean
+   * restart) may then forget the last commits of that window, all-or-nothing per transaction, never
+   * corrupting anything. Consumers then redo that work from their offsets; but a message already
+   * acknowledged to NATS after such a commit would be lost. Keep true unless the source can replay.
+   */
+  synchronousCommit?: boolean;
 }
 
 /** The URL without dockwatch's own `schema` parameter (the driver would pass it on to the server). */
@@ -43,9 +58,17 @@ export function openPostgresStore(opts: PostgresStoreOptions): Store {
     url,
     schema,
     ...(opts.connectTimeoutMs !== undefined ? { connectTimeoutMs: opts.connectTimeoutMs } : {}),
-    onIdleError: (err: Error) => logger?.warn({ err: err.message, url: redactUrl(url) }, 'PostgreSQL connection lost; reconnecting on next use'),
+    ...(opts.synchronousCommit !== undefined ? { synchronousCommit: opts.synchronousCommit } : {}),
+    onIdleError: (err: Error) =>
+      logger?.warn(
+        { err: err.message, url: redactUrl(url) },
+        'PostgreSQL connection lost; reconnecting on next use',
+      ),
   };
-  const pool = createPool({ ...poolOptions, ...(opts.poolSize !== undefined ? { poolSize: opts.poolSize } : {}) });
+  const pool = createPool({
+    ...poolOptions,
+    ...(opts.poolSize !== undefined ? { poolSize: opts.poolSize } : {}),
+  });
   // New dictionary ids commit on connections of their own, outside any caller's transaction.
   const dictPool = createPool({ ...poolOptions, poolSize: 2 });
   logger?.debug({ url: redactUrl(url), schema }, 'postgres store opened');

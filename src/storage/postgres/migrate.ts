@@ -44,7 +44,8 @@ export async function applyPgMigrations(
 ): Promise<number[]> {
   checkSchemaName(schema);
   migrations.forEach((m, i) => {
-    if (m.version !== i + 1) throw new Error(`migrations must be numbered 1, 2, 3…: found ${m.version} at position ${i + 1}`);
+    if (m.version !== i + 1)
+      throw new Error(`migrations must be numbered 1, 2, 3…: found ${m.version} at position ${i + 1}`);
   });
   const latest = migrations.length;
   const applied: number[] = [];
@@ -78,7 +79,10 @@ export async function applyPgMigrations(
         if (m !== undefined && current < m.version) {
           // search_path is this schema (connection option): the migration's tables land in it.
           await client.query(m.sql);
-          await client.query(`INSERT INTO ${schema}.schema_migrations (version, name) VALUES ($1, $2)`, [m.version, m.name]);
+          await client.query(`INSERT INTO ${schema}.schema_migrations (version, name) VALUES ($1, $2)`, [
+            m.version,
+            m.name,
+          ]);
           applied.push(m.version);
         }
         await client.query('COMMIT');

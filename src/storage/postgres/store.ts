@@ -24,8 +24,14 @@ import { PgEventLog } from './event-log.js';
 import { applyPgMigrations, PG_LATEST_VERSION, pgSchemaVersion } from './migrate.js';
 import { prune, type PruneLimits } from './prune.js';
 
-const updateSystem = stmt('store_update_system', 'UPDATE systems SET name = $2, feed_url = $3, timezone = $4 WHERE id = $1');
-const selectSystems = stmt('store_select_systems', 'SELECT key, name, feed_url, timezone FROM systems WHERE name IS NOT NULL ORDER BY key');
+const updateSystem = stmt(
+  'store_update_system',
+  'UPDATE systems SET name = $2, feed_url = $3, timezone = $4 WHERE id = $1',
+);
+const selectSystems = stmt(
+  'store_select_systems',
+  'SELECT key, name, feed_url, timezone FROM systems WHERE name IS NOT NULL ORDER BY key',
+);
 const upsertHealth = stmt(
   'store_upsert_health',
   `INSERT INTO feed_health (system_id, last_document_sec, last_poll_sec, last_success_sec, stale, consecutive_failures, last_error, rejected)
@@ -83,12 +89,15 @@ export class PostgresStore implements Store {
 
   /** Every call checks once that the schema is migrated: a clear error instead of "relation does not exist". */
   private ready(): Promise<void> {
-    if (this.closed) return Promise.reject(new Error(`store ${redactUrl(this.url)} (schema ${this.schema}) is closed`));
+    if (this.closed)
+      return Promise.reject(new Error(`store ${redactUrl(this.url)} (schema ${this.schema}) is closed`));
     this.checked ??= this.ctx
       .read(async () => {
         const version = await pgSchemaVersion(this.pool, this.schema);
         if (version !== PG_LATEST_VERSION) {
-          throw new Error(`PostgreSQL schema ${this.schema} is at version ${version}, expected ${PG_LATEST_VERSION}: call store.migrate() first`);
+          throw new Error(
+            `PostgreSQL schema ${this.schema} is at version ${version}, expected ${PG_LATEST_VERSION}: call store.migrate() first`,
+          );
         }
       })
       .catch((err: unknown) => {
@@ -103,7 +112,10 @@ export class PostgresStore implements Store {
     read: async (afterOffset, limit) => (await this.ready(), this.eventLog.read(afterOffset, limit)),
     lastOffset: async () => (await this.ready(), this.eventLog.lastOffset()),
     consumerOffset: async (consumer) => (await this.ready(), this.eventLog.consumerOffset(consumer)),
-    commitOffset: async (consumer, offset) => (await this.ready(), this.eventLog.commitOffset(consumer, offset)),
+    commitOffset: async (consumer, offset) => (
+      await this.ready(),
+      this.eventLog.commitOffset(consumer, offset)
+    ),
   };
 
   async batch<T>(fn: () => Promise<T>): Promise<T> {
@@ -120,7 +132,8 @@ export class PostgresStore implements Store {
       throw describeError(err, this.url);
     }
     this.checked = Promise.resolve();
-    if (applied.length > 0) this.logger?.info({ schema: this.schema, applied, version: PG_LATEST_VERSION }, 'database migrated');
+    if (applied.length > 0)
+      this.logger?.info({ schema: this.schema, applied, version: PG_LATEST_VERSION }, 'database migrated');
   }
 
   async close(): Promise<void> {
@@ -148,7 +161,15 @@ export class PostgresStore implements Store {
     await this.ready();
     await this.ctx.write(async (tx) => {
       const systemId = await this.dict.systemId(h.system);
-      const values = [systemId, h.lastDocumentSec, h.lastPollSec, h.lastSuccessSec, h.stale, h.consecutiveFailures, h.lastError];
+      const values = [
+        systemId,
+        h.lastDocumentSec,
+        h.lastPollSec,
+        h.lastSuccessSec,
+        h.stale,
+        h.consecutiveFailures,
+        h.lastError,
+      ];
       await tx.run(upsertHealth, [...values, JSON.stringify(h.rejected)]);
     }, 'autocommit');
   }
@@ -198,8 +219,17 @@ export class PostgresStore implements Store {
     return this.ctx.read(async (db) => {
       const systemId = await this.dict.findSystemId(db, system);
       if (systemId === undefined) return [];
-      const rows = await db.rows<[string, string, string, number, number, number | null]>(selectInfo, [systemId]);
-      return rows.map((r) => ({ stationId: r[0], code: r[1], name: r[2], lat: r[3], lon: r[4], capacity: r[5] }));
+      const rows = await db.rows<[string, string, string, number, number, number | null]>(selectInfo, [
+        systemId,
+      ]);
+      return rows.map((r) => ({
+        stationId: r[0],
+        code: r[1],
+        name: r[2],
+        lat: r[3],
+        lon: r[4],
+        capacity: r[5],
+      }));
     });
   }
 
@@ -229,12 +259,25 @@ export class PostgresStore implements Store {
     return this.ctx.read(async (db) => this.diff.listStatus(db, await this.dict.findSystemId(db, system)));
   }
 
-  async commitActivity(system: string, consumer: string, offset: number, increments: SlotCount[]): Promise<void> {
+  async commitActivity(
+    system: string,
+    consumer: string,
+    offset: number,
+    increments: SlotCount[],
+  ): Promise<void> {
     await this.ready();
-    await this.ctx.write((tx) => this.activity.commitInTx(tx, system, consumer, offset, increments), 'autocommit');
+    await this.ctx.write(
+      (tx) => this.activity.commitInTx(tx, system, consumer, offset, increments),
+      'autocommit',
+    );
   }
 
-  async loadActivity(system: string, fromDay: number, toDay?: number, stationId?: string): Promise<SlotCount[]> {
+  async loadActivity(
+    system: string,
+    fromDay: number,
+    toDay?: number,
+    stationId?: string,
+  ): Promise<SlotCount[]> {
     await this.ready();
     return this.ctx.read(async (db) => {
       const systemId = await this.dict.findSystemId(db, system);
@@ -248,9 +291,17 @@ export class PostgresStore implements Store {
   }
 
   /** Moves the consumer's offset to `offset` too: its progress, for lag and for prune. */
-  async commitDetection(consumer: string, offset: number, changes: StateChange[], checkpoint?: unknown): Promise<void> {
+  async commitDetection(
+    consumer: string,
+    offset: number,
+    changes: StateChange[],
+    checkpoint?: unknown,
+  ): Promise<void> {
     await this.ready();
-    await this.ctx.write((tx) => this.detection.commitInTx(tx, consumer, offset, changes, checkpoint), 'autocommit');
+    await this.ctx.write(
+      (tx) => this.detection.commitInTx(tx, consumer, offset, changes, checkpoint),
+      'autocommit',
+    );
   }
 
   async saveDetectedStates(system: string, rows: DetectedStateRow[]): Promise<void> {
@@ -261,7 +312,9 @@ export class PostgresStore implements Store {
 
   async listDetectedStates(system: string): Promise<DetectedStateRow[]> {
     await this.ready();
-    return this.ctx.read(async (db) => this.detection.listDetected(db, await this.dict.findSystemId(db, system)));
+    return this.ctx.read(async (db) =>
+      this.detection.listDetected(db, await this.dict.findSystemId(db, system)),
+    );
   }
 
   async listStateChanges(query: StateChangeQuery): Promise<StoredStateChange[]> {
