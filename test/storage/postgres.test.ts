@@ -168,7 +168,8 @@ describe.skipIf(!pgUp)('PostgreSQL store: migrations', () => {
     try {
       await expect(applyPgMigrations(pool, s, broken)).rejects.toThrow(/no_such_function/);
       expect(await pgSchemaVersion(pool, s)).toBe(2);
-      expect((await pool.query("SELECT to_regclass('half') AS t")).rows[0].t).toBeNull();
+      const half = await pool.query<{ t: string | null }>("SELECT to_regclass('half')::text AS t");
+      expect(half.rows[0]?.t).toBeNull();
     } finally {
       await pool.end();
     }
@@ -408,6 +409,9 @@ describe.skipIf(!pgUp)('PostgreSQL store: connections that go away', () => {
     );
     expect(Date.now() - started).toBeLessThan(5_000);
     await store.close();
+    await expect(openStore('postgres://no_such_role@127.0.0.1:5432/test')).rejects.toThrow(
+      /PostgreSQL at postgres:\/\/no_such_role@127.0.0.1:5432\/test refused dockwatch: role "no_such_role" does not exist/,
+    );
   });
 
   it('the connection drops (relay cut): calls fail clearly, and work again once it is back', async () => {

@@ -51,7 +51,7 @@ const types = {
     const get = pg.types.getTypeParser as (oid: number, format?: 'text' | 'binary') => unknown;
     return format === undefined ? get(oid) : get(oid, format);
   },
-} as pg.CustomTypesConfig;
+};
 
 export interface PoolOptions {
   url: string;
@@ -109,8 +109,16 @@ export function isConnectionError(err: unknown): boolean {
 
 /** Turn a connection failure into a StoreUnavailableError naming the server; others pass through. */
 export function describeError(err: unknown, url: string): unknown {
-  if (!isConnectionError(err) || err instanceof StoreUnavailableError) return err;
   const message = err instanceof Error ? err.message : String(err);
+  const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
+  // 28xxx: authentication / unknown role; 3D000: no such database.
+  if (code.startsWith('28') || code === '3D000') {
+    return new Error(
+      `PostgreSQL at ${redactUrl(url)} refused dockwatch: ${message} (check the user, password and database of the URL)`,
+      { cause: err },
+    );
+  }
+  if (!isConnectionError(err) || err instanceof StoreUnavailableError) return err;
   return new StoreUnavailableError(
     `PostgreSQL at ${redactUrl(url)} is unavailable (${message}); nothing of this call was committed unless the ` +
       'connection dropped during COMMIT, so reload committed offsets before redoing work; the next call reconnects',

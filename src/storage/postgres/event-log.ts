@@ -170,15 +170,11 @@ export class PgEventLog implements EventLog {
     return this.ctx.write((tx) => this.appendInTx(tx, events));
   }
 
-  read(afterOffset: number, limit: number): Promise<LoggedEvent[]> {
-    try {
-      checkOffset(afterOffset, 'afterOffset');
-      if (!Number.isSafeInteger(limit) || limit < 0)
-        throw new RangeError(`limit must be an integer >= 0, got ${limit}`);
-    } catch (err) {
-      return Promise.reject(err as Error);
-    }
-    if (limit === 0) return Promise.resolve([]);
+  async read(afterOffset: number, limit: number): Promise<LoggedEvent[]> {
+    checkOffset(afterOffset, 'afterOffset');
+    if (!Number.isSafeInteger(limit) || limit < 0)
+      throw new RangeError(`limit must be an integer >= 0, got ${limit}`);
+    if (limit === 0) return [];
     return this.ctx.read((db) => this.readFrom(db, afterOffset, limit));
   }
 
