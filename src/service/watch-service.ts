@@ -109,6 +109,15 @@ export class WatchService {
         onStatus: (doc, meta) => this.onStatus(doc, meta.rejections),
         onHealth: (health) =>
           void store.saveFeedHealth(health).catch((err: unknown) => this.storeFailed(err)),
+        // An unreachable feed shows in GET /systems and /readyz at once, not only once stale.
+        onRejection: (rejection) => {
+          if (rejection.reason !== 'http_error') return;
+          // After the watcher has counted the failure (it reports the rejection first).
+          setImmediate(() => {
+            if (this.watcher === null) return;
+            store.saveFeedHealth(this.watcher.health()).catch((err: unknown) => this.storeFailed(err));
+          });
+        },
       },
     });
     this.watcher.start();
