@@ -1,8 +1,10 @@
 /**
- * A small seeded PRNG so that a backtest is reproducible from `--seed` alone.
- * mulberry32 (Tommy Ettinger's public-domain 32-bit generator): fast, good enough for sampling
- * stations and start times; not for cryptography.
+ * A small seeded PRNG so that a backtest is reproducible from `--seed` alone: the simulator's
+ * mulberry32 stream (src/sim/prng.ts), seeded directly with `seed`, plus the draws the fault plan
+ * needs.
  */
+import { RngBank } from '../sim/index.js';
+
 export interface Rng {
   /** Uniform in [0, 1). */
   next(): number;
@@ -16,14 +18,9 @@ export interface Rng {
 }
 
 export function createRng(seed: number): Rng {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const stream = new RngBank(0, 1);
+  stream.states[0] = seed >>> 0;
+  const next = (): number => stream.uniform(0);
   return {
     next,
     int: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)),
