@@ -2,6 +2,7 @@ export {
   LocalClock,
   localClock,
   localDaySlot,
+  isWeekendDay,
   isValidTimeZone,
   SLOTS_PER_DAY,
   SLOT_SEC,

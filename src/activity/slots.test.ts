@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LocalClock, isValidTimeZone, localDaySlot } from './slots.js';
+import { LocalClock, isValidTimeZone, isWeekendDay, localDaySlot } from './slots.js';
 
 const day = (iso: string) => Math.floor(Date.parse(iso) / 86_400_000);
 
@@ -91,5 +91,38 @@ describe('localDaySlot', () => {
     const nsPerCall = Number(process.hrtime.bigint() - start) / n;
     expect(acc).toBeGreaterThan(0);
     expect(nsPerCall).toBeLessThan(500);
+  });
+});
+
+describe('LocalClock.weekdayAndHour and utcOf', () => {
+  const paris = new LocalClock('Europe/Paris');
+
+  it('follows the DST switch (Paris, 30 March 2025 at 01:00 UTC)', () => {
+    expect(paris.weekdayAndHour(Date.UTC(2025, 2, 30, 0, 30) / 1000)).toEqual({ weekday: 0, hour: 1.5 });
+    expect(paris.weekdayAndHour(Date.UTC(2025, 2, 30, 1, 30) / 1000)).toEqual({ weekday: 0, hour: 3.5 });
+  });
+
+  it('gives the local weekday across midnight', () => {
+    // Monday 6 October 2025, 23:30 UTC = Tuesday 01:30 in Paris, Monday 16:30 in San Francisco.
+    const t = Date.UTC(2025, 9, 6, 23, 30) / 1000;
+    expect(paris.weekdayAndHour(t)).toEqual({ weekday: 2, hour: 1.5 });
+    expect(new LocalClock('America/Los_Angeles').weekdayAndHour(t)).toEqual({ weekday: 1, hour: 16.5 });
+  });
+
+  it('turns a local wall-clock minute back into POSIX time on both sides of a DST switch', () => {
+    const day = paris.day(Date.UTC(2025, 2, 30, 12) / 1000);
+    expect(paris.utcOf(day, 60)).toBe(Date.UTC(2025, 2, 30, 0, 0) / 1000); // 01:00 CET
+    expect(paris.utcOf(day, 4 * 60)).toBe(Date.UTC(2025, 2, 30, 2, 0) / 1000); // 04:00 CEST
+    for (const t of [Date.UTC(2025, 5, 1, 9, 10) / 1000, Date.UTC(2025, 11, 1, 23, 50) / 1000]) {
+      const { day: d, slot } = paris.daySlot(t);
+      expect(paris.utcOf(d, slot * 10)).toBe(t);
+    }
+  });
+
+  it('knows weekends by local day number', () => {
+    expect(isWeekendDay(0)).toBe(false); // Thursday 1 January 1970
+    expect(isWeekendDay(2)).toBe(true); // Saturday
+    expect(isWeekendDay(3)).toBe(true); // Sunday
+    expect(isWeekendDay(-4)).toBe(true); // Sunday 28 December 1969
   });
 });

@@ -97,6 +97,20 @@ export class LocalClock {
     return { day, slot, weekday: (((day + 4) % 7) + 7) % 7 };
   }
 
+  /** Local weekday (0 = Sunday) and fractional hour of the local day, [0, 24). */
+  weekdayAndHour(timeSec: number): { weekday: number; hour: number } {
+    const local = timeSec + this.offsetSec(timeSec);
+    const day = Math.floor(local / DAY_SEC);
+    return { weekday: (((day + 4) % 7) + 7) % 7, hour: (local - day * DAY_SEC) / HOUR_SEC };
+  }
+
+  /** POSIX time of a wall-clock minute of a local day (DST: the offset in force at that instant). */
+  utcOf(day: number, minuteOfDay: number): number {
+    const wall = day * DAY_SEC + minuteOfDay * 60;
+    const guess = wall - this.offsetSec(wall);
+    return wall - this.offsetSec(guess);
+  }
+
   /** Grows the fast range by an adjacent hour with the same offset, else restarts it there. */
   private extendRange(hour: number, offsetSec: number): void {
     const lo = hour * HOUR_SEC;
@@ -158,6 +172,12 @@ export class LocalClock {
     }
     return Date.UTC(y, mo - 1, d, h, mi, s) / 1000 - t;
   }
+}
+
+/** Saturday or Sunday, for a local day counted since 1970-01-01 (a Thursday). */
+export function isWeekendDay(day: number): boolean {
+  const weekday = (((day + 4) % 7) + 7) % 7;
+  return weekday === 0 || weekday === 6;
 }
 
 const clocks = new Map<string, LocalClock>();

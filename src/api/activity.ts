@@ -7,9 +7,8 @@
  * blind would drag the mean down. Past days never change, so each is aggregated once and kept;
  * today is re-read per snapshot.
  */
-import { MIN_OBSERVED_DAY_SEC, OBSERVED_STATION_ID } from '../activity/index.js';
+import { MIN_OBSERVED_DAY_SEC, OBSERVED_STATION_ID, isWeekendDay, localDaySlot } from '../activity/index.js';
 import type { Store } from '../storage/index.js';
-import { isWeekend, localSlotOf } from './local-time.js';
 
 export const USUAL_WINDOW_DAYS = 14;
 export const SLOTS_PER_DAY = 144;
@@ -57,7 +56,7 @@ export class ActivityService {
    * it is a scan of every station's slots of the day, and the chart shows hours.
    */
   system(nowSec: number): Promise<ActivityComparison> {
-    const { day } = localSlotOf(nowSec, this.timezone);
+    const { day } = localDaySlot(nowSec, this.timezone);
     const key = `${day}:${Math.floor(nowSec / TODAY_REFRESH_SEC)}`;
     if (this.todayCache?.key !== key) {
       const value = this.computeSystem(nowSec);
@@ -71,7 +70,7 @@ export class ActivityService {
   }
 
   async station(stationId: string, nowSec: number): Promise<ActivityComparison> {
-    const { day, slot } = localSlotOf(nowSec, this.timezone);
+    const { day, slot } = localDaySlot(nowSec, this.timezone);
     const usualDays = await this.usualDays(day);
     const rows = await this.store.loadActivity(this.systemId, day - USUAL_WINDOW_DAYS, day, stationId);
     const today = { rented: zeros(), returned: zeros() };
@@ -97,11 +96,11 @@ export class ActivityService {
 
   /** Aggregate the past days in the background so the first request does not pay for it. */
   warm(nowSec: number): Promise<void> {
-    return this.usualDays(localSlotOf(nowSec, this.timezone).day).then(() => undefined);
+    return this.usualDays(localDaySlot(nowSec, this.timezone).day).then(() => undefined);
   }
 
   private async computeSystem(nowSec: number): Promise<ActivityComparison> {
-    const { day, slot } = localSlotOf(nowSec, this.timezone);
+    const { day, slot } = localDaySlot(nowSec, this.timezone);
     const usualDays = await this.usualDays(day);
     const todayTotals = await this.aggregateDay(day);
     const usual = { rented: zeros(), returned: zeros(), days: usualDays.size };
@@ -130,9 +129,9 @@ export class ActivityService {
   /** Past days of the same kind as `day`, inside the window, on which the system was seen active. */
   private async usualDays(day: number): Promise<Set<number>> {
     const out = new Set<number>();
-    const weekend = isWeekend(day);
+    const weekend = isWeekendDay(day);
     for (let d = day - USUAL_WINDOW_DAYS; d < day; d++) {
-      if (isWeekend(d) !== weekend) continue;
+      if (isWeekendDay(d) !== weekend) continue;
       // One day at a time: bounded memory, and the event loop breathes between days.
       if ((await this.pastDay(d)).observedSec > MIN_OBSERVED_DAY_SEC) out.add(d);
     }

@@ -2,12 +2,11 @@
  * The API's current picture of the system, rebuilt once per LiveBus version (snapshot or state
  * change) and shared by every request until the next one.
  */
-import { OBSERVED_STATION_ID } from '../activity/index.js';
+import { OBSERVED_STATION_ID, localClock, localDaySlot } from '../activity/index.js';
 import type { Logger } from '../log/index.js';
 import type { StationStatus } from '../feed/model.js';
 import type { Store } from '../storage/index.js';
 import type { LiveBus } from './live.js';
-import { localSlotOf, localToUtcSec } from './local-time.js';
 import { precompute, type PrecomputedBody } from './precomputed.js';
 import {
   buildStationViews,
@@ -199,7 +198,7 @@ export class SnapshotCache {
 
   private async lastActivityFromStore(nowSec: number): Promise<Map<string, number>> {
     const { store, systemId, timezone } = this.src;
-    const today = localSlotOf(nowSec, timezone).day;
+    const today = localDaySlot(nowSec, timezone).day;
     const rows = await store.loadActivity(systemId, today - 1, today);
     const best = new Map<string, number>();
     for (const r of rows) {
@@ -213,7 +212,7 @@ export class SnapshotCache {
     for (const [id, key] of best) {
       let t = timeByKey.get(key);
       if (t === undefined) {
-        t = Math.min(nowSec, localToUtcSec(Math.floor(key / 144), (key % 144) * 10, timezone));
+        t = Math.min(nowSec, localClock(timezone).utcOf(Math.floor(key / 144), (key % 144) * 10));
         timeByKey.set(key, t);
       }
       out.set(id, t);

@@ -19,7 +19,7 @@
  * draws of another, and the state at time T depends only on (seed, stations, start, faults).
  */
 import { FROZEN, NO_RENT, NO_RETURN, NO_VAN, type FaultBook } from './faults.js';
-import { LocalClock } from './local-time.js';
+import { LocalClock } from '../activity/index.js';
 import { RngBank } from './prng.js';
 import { demandAt, flowAt, vansWorking } from './profile.js';
 import type { SimStationDef } from './stations.js';
@@ -123,7 +123,7 @@ export class SimModel {
 
   step(): void {
     const t = this.timeSec;
-    const local = this.clock.at(t + this.stepSec / 2);
+    const local = this.clock.weekdayAndHour(t + this.stepSec / 2);
     const rate = demandAt(local.weekday, local.hour) * (this.stepSec / 3600);
     const tilt = FLOW_TILT * flowAt(local.weekday, local.hour);
     const vans = vansWorking(local.hour);
