@@ -35,6 +35,16 @@ export const notifyConfigSchema = z.object({
     .default('mailto:dockwatch@example.invalid'),
   /** Public base URL of the web app, for links in notifications ('' = relative links). */
   publicUrl: z.string().default(''),
+  /**
+   * Days finished deliveries, old announcements and deleted webhooks are kept; unset = the
+   * store's retention (DOCKWATCH_RETENTION_DAYS / --retention-days), passed by the caller.
+   */
+  retentionDays: number('retention').int().min(1).max(3650).optional(),
+  /** Public push routes: requests per client IP per window (POST and DELETE each count apart). */
+  pushRateLimit: number('push rate limit').int().min(1).max(100_000).default(20),
+  pushRateWindowSec: number('push rate window').int().min(1).max(86_400).default(60),
+  /** Push subscriptions one system keeps at most: a flood of new endpoints cannot fill the disk. */
+  maxPushSubscriptions: number('push subscription cap').int().min(1).max(10_000_000).default(20_000),
 });
 
 export type NotifyConfig = z.infer<typeof notifyConfigSchema>;
@@ -50,6 +60,10 @@ export const NOTIFY_ENV: Record<keyof NotifyConfig, string> = {
   requestTimeoutMs: 'DOCKWATCH_WEBHOOK_TIMEOUT_MS',
   vapidSubject: 'DOCKWATCH_VAPID_SUBJECT',
   publicUrl: 'DOCKWATCH_PUBLIC_URL',
+  retentionDays: 'DOCKWATCH_NOTIFY_RETENTION_DAYS',
+  pushRateLimit: 'DOCKWATCH_PUSH_RATE_LIMIT',
+  pushRateWindowSec: 'DOCKWATCH_PUSH_RATE_WINDOW_SEC',
+  maxPushSubscriptions: 'DOCKWATCH_PUSH_MAX_SUBSCRIPTIONS',
 };
 
 export class NotifyConfigError extends Error {

@@ -11,9 +11,12 @@ export { openNotifications, type Notifications, type NotificationsOptions } from
 export { Notifier, type NotifierOptions, type WakeSource } from './notifier.js';
 export { Announcer, worthAnnouncing, type AnnouncerOptions } from './announcer.js';
 export { Deliverer, USER_AGENT, type DelivererOptions } from './deliverer.js';
+export { pruneNotifications, PRUNE_BATCH, type PruneOptions } from './retention.js';
+export { notifyMetrics } from './metrics.js';
 export {
   NotifyService,
   NotifyInputError,
+  NotifyCapacityError,
   webhookView,
   type AdminCheck,
   type NotifyServiceOptions,

@@ -20,6 +20,18 @@ export const notifyMetrics = {
     help: 'Deliveries waiting in the outbox (first try or retry)',
     registers: [registry],
   }),
+  pruned: new Counter({
+    name: 'dockwatch_notify_pruned_total',
+    help: 'Rows deleted by the notification retention job, by table (outbox, attempts, announcements, webhooks)',
+    labelNames: ['table'] as const,
+    registers: [registry],
+  }),
+  pushRefused: new Counter({
+    name: 'dockwatch_notify_push_refused_total',
+    help: 'Public push subscription requests refused: rate_limited (429 per client IP) or full (409, the cap)',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  }),
   errors: new Counter({
     name: 'dockwatch_notify_errors_total',
     help: 'Failed notifier steps (store errors…): retried at the next step, nothing lost',

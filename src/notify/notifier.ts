@@ -1,7 +1,8 @@
 /**
  * The notifier loop: announcer step, then outbox step, every `tickMs` and as soon as the pipeline
  * publishes something (LiveBus). A failed step is logged and counted, and the next one retries:
- * all state is in the stores, so nothing is lost and the pipeline never waits on it.
+ * all state is in the stores, so nothing is lost and the pipeline never waits on it. A second,
+ * unref'd timer runs the retention of the notification tables (retention.ts).
  */
 import type { Logger } from '../log/index.js';
 import { silentLogger } from '../log/index.js';
@@ -11,11 +12,17 @@ import type { NotifyConfig } from './config.js';
 import { Deliverer } from './deliverer.js';
 import { notifyMetrics } from './metrics.js';
 import { generateVapidKeys } from './push.js';
-import type { NotifyStore, VapidKeys } from './types.js';
+import { pruneNotifications } from './retention.js';
+import type { NotifyStore, PruneCounts, VapidKeys } from './types.js';
+
+const MIN_GAP_MS = 200;
+/** Retention runs a minute after start (a service restarted often still prunes), then hourly like the store's. */
+const RETENTION_FIRST_MS = 60_000;
+const RETENTION_EVERY_MS = 3_600_000;
+/** The store's default (DOCKWATCH_RETENTION_DAYS) when nobody passes a retention. */
+const DEFAULT_RETENTION_DAYS = 60;
 
 /** What the notifier needs of the API's LiveBus (structural: no import of api/ here). */
-const MIN_GAP_MS = 200;
-
 export interface WakeSource {
   subscribe(listener: (message: { kind: string }) => void): () => void;
 }
@@ -33,6 +40,10 @@ export interface NotifierOptions {
   /** Deliveries sent at the same time. */
   concurrency?: number;
   random?: () => number;
+  /** The store's retention (days), used when config.retentionDays (DOCKWATCH_NOTIFY_RETENTION_DAYS) is unset. */
+  defaultRetentionDays?: number;
+  /** Pause between two retention runs (the first comes after min(this, 1 min)). */
+  retentionEveryMs?: number;
 }
 
 export class Notifier {
@@ -48,6 +59,9 @@ export class Notifier {
   private lastEndMs = 0;
   private stopped = true;
   private unsubscribe: (() => void) | null = null;
+  private retentionTimer: NodeJS.Timeout | null = null;
+  private pruning: Promise<unknown> | null = null;
+  readonly retentionDays: number;
 
   private constructor(
     private readonly opts: NotifierOptions,
@@ -56,6 +70,7 @@ export class Notifier {
     this.log = opts.logger ?? silentLogger;
     this.tickMs = opts.tickMs ?? 1000;
     this.minGapMs = Math.min(MIN_GAP_MS, this.tickMs);
+    this.retentionDays = opts.config.retentionDays ?? opts.defaultRetentionDays ?? DEFAULT_RETENTION_DAYS;
     this.announcer = new Announcer({
       system: opts.system,
       store: opts.store,
@@ -91,6 +106,8 @@ export class Notifier {
     this.stopped = false;
     this.unsubscribe = this.opts.live?.subscribe(() => this.wake()) ?? null;
     this.wake();
+    const everyMs = this.opts.retentionEveryMs ?? RETENTION_EVERY_MS;
+    this.scheduleRetention(Math.min(everyMs, RETENTION_FIRST_MS), everyMs);
   }
 
   /** Stops the loop and waits for the step in progress (its writes finish; nothing is cut). */
@@ -100,7 +117,39 @@ export class Notifier {
     this.unsubscribe = null;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (this.retentionTimer) clearTimeout(this.retentionTimer);
+    this.retentionTimer = null;
     await this.running;
+    await this.pruning;
+  }
+
+  /**
+   * One retention run now (the timer's job; tests, CLI): finished deliveries, old announcements and
+   * deleted webhooks older than `retentionDays`. A failure is logged and counted; the next run retries.
+   */
+  async prune(nowMs = Date.now()): Promise<PruneCounts | null> {
+    try {
+      return await pruneNotifications({
+        notifyStore: this.opts.notifyStore,
+        retentionDays: this.retentionDays,
+        nowMs,
+        logger: this.log,
+      });
+    } catch (err) {
+      notifyMetrics.errors.inc({ stage: 'retention' });
+      this.log.error({ err }, 'notify: retention failed, will retry at the next run');
+      return null;
+    }
+  }
+
+  private scheduleRetention(delayMs: number, everyMs: number): void {
+    this.retentionTimer = setTimeout(() => {
+      this.pruning = this.prune().finally(() => {
+        this.pruning = null;
+        if (!this.stopped) this.scheduleRetention(everyMs, everyMs);
+      });
+    }, delayMs);
+    this.retentionTimer.unref();
   }
 
   /**

@@ -28,6 +28,16 @@ export class NotifyInputError extends Error {
   }
 }
 
+/** The system keeps as many push subscriptions as it may (DOCKWATCH_PUSH_MAX_SUBSCRIPTIONS). */
+export class NotifyCapacityError extends Error {
+  constructor(readonly limit: number) {
+    super(
+      `This server keeps at most ${limit} push subscriptions and has no room for another: ask its operator.`,
+    );
+    this.name = 'NotifyCapacityError';
+  }
+}
+
 export type AdminCheck = 'ok' | 'disabled' | 'missing' | 'wrong';
 
 export interface WebhookInput {
@@ -77,6 +87,11 @@ export class NotifyService {
 
   get vapidPublicKey(): string {
     return this.opts.vapidPublicKey;
+  }
+
+  /** Requests per client IP and window on each public push route that writes. */
+  get pushRateLimit(): { max: number; windowMs: number } {
+    return { max: this.opts.config.pushRateLimit, windowMs: this.opts.config.pushRateWindowSec * 1000 };
   }
 
   /** `Authorization: Bearer <token>`, compared in constant time (hashes of equal length). */
@@ -152,6 +167,7 @@ export class NotifyService {
     return (await this.opts.notifyStore.requeue(deliveryId, Date.now())) ? 'requeued' : 'not_dead';
   }
 
+  /** Throws NotifyInputError (bad endpoint or keys) or NotifyCapacityError (a new endpoint, no room). */
   async savePushSubscription(input: PushInput): Promise<PushSubscriptionRecord> {
     const check = await checkOutboundUrl(input.endpoint, {
       allowPrivate: this.opts.config.allowPrivate,
@@ -170,7 +186,8 @@ export class NotifyService {
     if (base64urlBytes(input.auth) !== 16) {
       throw new NotifyInputError('keys.auth', 'keys.auth must be 16 bytes, base64url.');
     }
-    return this.opts.notifyStore.upsertPushSubscription(
+    const limit = this.opts.config.maxPushSubscriptions;
+    const saved = await this.opts.notifyStore.upsertPushSubscription(
       {
         system: this.opts.system,
         endpoint: input.endpoint,
@@ -181,7 +198,10 @@ export class NotifyService {
         lang: input.lang,
       },
       Date.now(),
+      limit,
     );
+    if (saved === null) throw new NotifyCapacityError(limit);
+    return saved;
   }
 
   removePushSubscription(endpoint: string): Promise<boolean> {

@@ -21,6 +21,8 @@ export interface NotificationsOptions {
   logger?: Logger;
   live?: WakeSource;
   tickMs?: number;
+  /** The store's retention (--retention-days): notification rows keep it unless DOCKWATCH_NOTIFY_RETENTION_DAYS is set. */
+  retentionDays?: number;
 }
 
 export interface Notifications {
@@ -44,6 +46,7 @@ export async function openNotifications(opts: NotificationsOptions): Promise<Not
       ...(opts.logger ? { logger: opts.logger } : {}),
       ...(opts.live ? { live: opts.live } : {}),
       ...(opts.tickMs !== undefined ? { tickMs: opts.tickMs } : {}),
+      ...(opts.retentionDays !== undefined ? { defaultRetentionDays: opts.retentionDays } : {}),
     });
     const service = new NotifyService({
       system: opts.system,

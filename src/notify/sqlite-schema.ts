@@ -96,8 +96,15 @@ CREATE TABLE notify_attempts (
 CREATE INDEX notify_attempts_outbox ON notify_attempts (outbox_id, attempt);
 `;
 
+/** Retention (sqlite-retention.ts) finds old finished deliveries and announcements by time, not by a scan. */
+const V2 = `
+CREATE INDEX notify_outbox_finished ON notify_outbox (finished_ms) WHERE status <> 'pending';
+CREATE INDEX notify_announcements_created ON notify_announcements (created_ms);
+`;
+
 export const NOTIFY_MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
   { version: 1, name: 'notify_initial', sql: V1 },
+  { version: 2, name: 'notify_retention_indexes', sql: V2 },
 ];
 
 function currentVersion(db: Database.Database): number {

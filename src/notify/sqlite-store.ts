@@ -6,6 +6,7 @@
 import type Database from 'better-sqlite3';
 import { applyNotifyMigrations, openNotifyDatabase } from './sqlite-schema.js';
 import { OutboxTables } from './sqlite-outbox.js';
+import { pruneBatch } from './sqlite-retention.js';
 import { SubscriptionTables } from './sqlite-subscriptions.js';
 import type {
   AttemptRecord,
@@ -75,8 +76,8 @@ export class SqliteNotifyStore implements NotifyStore {
     });
   }
 
-  upsertPushSubscription(p: NewPushSubscription, nowMs: number) {
-    return this.write(() => this.subs.upsertPush(p, nowMs));
+  upsertPushSubscription(p: NewPushSubscription, nowMs: number, maxPerSystem?: number) {
+    return this.write(() => this.subs.upsertPush(p, nowMs, maxPerSystem));
   }
 
   getPushSubscription(id: number) {
@@ -145,6 +146,10 @@ export class SqliteNotifyStore implements NotifyStore {
 
   pendingCount() {
     return settle(() => this.outbox.pendingCount());
+  }
+
+  pruneBatch(beforeMs: number, limit: number) {
+    return this.write(() => pruneBatch(this.db, beforeMs, limit));
   }
 }
 

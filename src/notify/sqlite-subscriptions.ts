@@ -138,7 +138,15 @@ export class SubscriptionTables {
     return changed > 0;
   }
 
-  upsertPush(p: NewPushSubscription, nowMs: number): PushSubscriptionRecord {
+  /** Inside the caller's transaction, so the count and the insert see the same table. */
+  upsertPush(p: NewPushSubscription, nowMs: number, maxPerSystem?: number): PushSubscriptionRecord | null {
+    if (maxPerSystem !== undefined && this.pushIdOf(p.endpoint) === null) {
+      const count = this.db
+        .prepare('SELECT count(*) FROM notify_push_subscriptions WHERE system = ?')
+        .pluck()
+        .get(p.system) as number;
+      if (count >= maxPerSystem) return null;
+    }
     this.db
       .prepare(
         `INSERT INTO notify_push_subscriptions

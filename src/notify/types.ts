@@ -158,8 +158,15 @@ export interface NotifyStore {
   /** Removes the subscription and cancels its pending deliveries; the log stays. */
   deleteWebhook(id: number, nowMs: number): Promise<boolean>;
 
-  /** Insert or update by endpoint (a browser re-subscribing keeps one row). */
-  upsertPushSubscription(p: NewPushSubscription, nowMs: number): Promise<PushSubscriptionRecord>;
+  /**
+   * Insert or update by endpoint (a browser re-subscribing keeps one row). With `maxPerSystem`, a
+   * new endpoint is refused (null) once the system has that many; an update always goes through.
+   */
+  upsertPushSubscription(
+    p: NewPushSubscription,
+    nowMs: number,
+    maxPerSystem?: number,
+  ): Promise<PushSubscriptionRecord | null>;
   getPushSubscription(id: number): Promise<PushSubscriptionRecord | null>;
   listPushSubscriptions(system: string): Promise<PushSubscriptionRecord[]>;
   deletePushSubscription(endpoint: string, nowMs: number): Promise<boolean>;
@@ -190,4 +197,21 @@ export interface NotifyStore {
   requeue(id: number, nowMs: number): Promise<boolean>;
   /** Rows not yet delivered nor dead (for metrics and tests). */
   pendingCount(): Promise<number>;
+
+  /**
+   * One batch of retention, in one transaction (see PruneCounts). Pending deliveries are never
+   * touched, and the newest row of each table stays so that ids are never reused.
+   */
+  pruneBatch(beforeMs: number, limit: number): Promise<PruneCounts>;
+}
+
+/** Rows deleted by a retention batch. */
+export interface PruneCounts {
+  /** Delivered, dead and cancelled outbox rows finished before the limit (with their attempts). */
+  outbox: number;
+  attempts: number;
+  /** Announcements created before the limit that no outbox row points at any more. */
+  announcements: number;
+  /** Webhooks deleted before the limit that no outbox row points at any more. */
+  webhooks: number;
 }

@@ -3,81 +3,41 @@
  * or with a wrong one), webhook creation and its checks, the delivery log and the redrive of a
  * dead letter, and the public push subscription routes.
  */
-import type { FastifyInstance } from 'fastify';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createApiServer, createLiveBus } from '../../src/api/index.js';
-import { silentLogger } from '../../src/log/index.js';
-import { Notifier, NotifyService, type NotifyConfig, type NotifyStore } from '../../src/notify/index.js';
-import type { Store } from '../../src/storage/index.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Notifier, NotifyConfig } from '../../src/notify/index.js';
 import {
-  changeAt,
-  documentAt,
-  openBoth,
+  heldChange,
+  pushSubscriptionBody,
   Receiver,
-  seedStations,
+  startApi,
   SYSTEM,
-  T0,
-  tempDir,
   testConfig,
   until,
+  useNotifyDb,
+  type TestApi,
 } from './helpers.js';
 
 const TOKEN = 'test-admin-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
 
 describe('notification API', () => {
-  let tmp: ReturnType<typeof tempDir>;
-  let store: Store;
-  let notifyStore: NotifyStore;
-  let app: FastifyInstance | null = null;
-  let base = '';
+  const db = useNotifyDb();
+  let api: TestApi | null = null;
   let notifier: Notifier;
 
-  beforeEach(async () => {
-    tmp = tempDir();
-    ({ store, notifyStore } = await openBoth(tmp.file));
-    await seedStations(store);
-  });
   afterEach(async () => {
-    await app?.close();
-    app = null;
-    await notifyStore.close();
-    await store.close();
-    tmp.cleanup();
+    await api?.app.close();
+    api = null;
   });
 
   async function start(config: NotifyConfig): Promise<void> {
-    notifier = await Notifier.open({ system: SYSTEM, timeZone: 'Europe/Paris', store, notifyStore, config });
-    const notify = new NotifyService({
-      system: SYSTEM,
-      notifyStore,
-      config,
-      vapidPublicKey: notifier.vapidPublicKey,
-    });
-    app = await createApiServer({
-      store,
-      systemId: SYSTEM,
-      timezone: 'Europe/Paris',
-      pollIntervalSec: 60,
-      live: createLiveBus(),
-      logger: silentLogger,
-      notify,
-    });
-    base = `${await app.listen({ host: '127.0.0.1', port: 0 })}/api/v1`;
+    api = await startApi(db, config);
+    notifier = api.notifier;
   }
 
-  async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = auth) {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    return {
-      status: res.status,
-      headers: res.headers,
-      json: text ? (JSON.parse(text) as Record<string, unknown>) : null,
-    };
+  /** The admin token unless told otherwise. */
+  function call(method: string, path: string, body?: unknown, headers: Record<string, string> = auth) {
+    return api!.call(method, path, body, headers);
   }
 
   it('answers 403 with a clear message when no admin token is configured', async () => {
@@ -193,8 +153,7 @@ describe('notification API', () => {
       const created = await call('POST', '/webhooks', { url: `${receiver.url}/hook` });
       const id = created.json!['id'] as number;
       await notifier.runOnce();
-      await changeAt(store, T0 + 60, '1001', 'ok', 'locked');
-      await documentAt(store, T0 + 660);
+      await heldChange(db.store);
       await notifier.runOnce();
       await new Promise((r) => setTimeout(r, 40));
       await notifier.runOnce();
@@ -240,24 +199,15 @@ describe('notification API', () => {
     await start(testConfig());
     const key = await call('GET', '/push/key', undefined, {});
     expect(key.json!['publicKey']).toBe(notifier.vapidPublicKey);
-    const p256dh = Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 7)]).toString('base64url');
-    const sub = {
-      subscription: {
-        endpoint: 'http://127.0.0.1:9/push/abc',
-        expirationTime: null,
-        keys: { p256dh, auth: Buffer.alloc(16, 1).toString('base64url') },
-      },
-      stations: ['16107', '16107', 'gone-1'],
-      lang: 'en',
-    };
+    const sub = pushSubscriptionBody('http://127.0.0.1:9/push/abc', ['16107', '16107', 'gone-1'], 'en');
     const saved = await call('POST', '/push/subscriptions', sub, {});
     expect(saved.status).toBe(201);
     expect(saved.json).toEqual({ stations: ['16107'], unknown: ['gone-1'] });
-    const [row] = await notifyStore.listPushSubscriptions(SYSTEM);
+    const [row] = await db.notifyStore.listPushSubscriptions(SYSTEM);
     expect(row).toMatchObject({ stationIds: ['1001'], lang: 'en' });
     // Same endpoint again: replaced, not duplicated.
     await call('POST', '/push/subscriptions', { ...sub, stations: ['16108'], lang: 'fr' }, {});
-    expect((await notifyStore.listPushSubscriptions(SYSTEM)).map((p) => [p.stationIds, p.lang])).toEqual([
+    expect((await db.notifyStore.listPushSubscriptions(SYSTEM)).map((p) => [p.stationIds, p.lang])).toEqual([
       [['1002'], 'fr'],
     ]);
 
@@ -273,7 +223,7 @@ describe('notification API', () => {
     expect(
       (await call('DELETE', '/push/subscriptions', { endpoint: sub.subscription.endpoint }, {})).status,
     ).toBe(204);
-    expect(await notifyStore.listPushSubscriptions(SYSTEM)).toEqual([]);
+    expect(await db.notifyStore.listPushSubscriptions(SYSTEM)).toEqual([]);
     expect(
       (await call('DELETE', '/push/subscriptions', { endpoint: sub.subscription.endpoint }, {})).status,
     ).toBe(204);

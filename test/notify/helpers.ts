@@ -1,17 +1,25 @@
 /**
  * Notification test helpers: a real SQLite store filled through the Store methods (stations,
  * snapshot events that move document time, state changes committed as the detection consumer
- * does), the notification store on the same file, and a real HTTP receiver on 127.0.0.1.
+ * does), the notification store on the same file, the notifier and service wired as
+ * openNotifications wires them, the API over real HTTP, and a real HTTP receiver on 127.0.0.1.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterEach, beforeEach } from 'vitest';
+import { createApiServer, createLiveBus } from '../../src/api/index.js';
 import type { StationState } from '../../src/detection/index.js';
 import type { StationInfo, StationStatus } from '../../src/feed/model.js';
+import { silentLogger } from '../../src/log/index.js';
 import {
   loadNotifyConfig,
+  Notifier,
+  NotifyService,
   openSqliteNotifyStore,
+  type NotifierOptions,
   type NotifyConfig,
   type NotifyStore,
 } from '../../src/notify/index.js';
@@ -72,6 +80,64 @@ export async function openBoth(file: string): Promise<{ store: Store; notifyStor
   return { store, notifyStore };
 }
 
+/** The two stores of one test; `reopen()` closes and opens them again, as a restart would. */
+export interface NotifyDb {
+  tmp: ReturnType<typeof tempDir>;
+  store: Store;
+  notifyStore: NotifyStore;
+  reopen(): Promise<void>;
+}
+
+/**
+ * Before each test of the calling describe: a fresh SQLite file with the test stations, the
+ * pipeline's store and the notification store on it; after it, both closed and the file removed.
+ * Register it before the describe's own hooks: vitest runs after-hooks in reverse, so whatever
+ * the test opens on top (a server, a receiver) is closed before the stores.
+ */
+export function useNotifyDb(): NotifyDb {
+  const db = {
+    async reopen() {
+      await db.notifyStore.close();
+      await db.store.close();
+      Object.assign(db, await openBoth(db.tmp.file));
+    },
+  } as NotifyDb;
+  beforeEach(async () => {
+    db.tmp = tempDir();
+    Object.assign(db, await openBoth(db.tmp.file));
+    await seedStations(db.store);
+  });
+  afterEach(async () => {
+    await db.notifyStore.close();
+    await db.store.close();
+    db.tmp.cleanup();
+  });
+  return db;
+}
+
+/** The notifier and the service the routes use, on one config, wired as openNotifications does. */
+export async function openNotifier(
+  db: { store: Store; notifyStore: NotifyStore },
+  config: NotifyConfig = testConfig(),
+  extra: Partial<NotifierOptions> = {},
+): Promise<{ notifier: Notifier; service: NotifyService }> {
+  const notifier = await Notifier.open({
+    system: SYSTEM,
+    timeZone: 'Europe/Paris',
+    store: db.store,
+    notifyStore: db.notifyStore,
+    config,
+    ...extra,
+  });
+  const service = new NotifyService({
+    system: SYSTEM,
+    notifyStore: db.notifyStore,
+    config,
+    vapidPublicKey: notifier.vapidPublicKey,
+  });
+  return { notifier, service };
+}
+
 /** System, station information and one status document: what the API's snapshot needs. */
 export async function seedStations(store: Store): Promise<void> {
   await store.upsertSystem({
@@ -122,6 +188,18 @@ export async function changeAt(
     },
   ]);
   return offset;
+}
+
+/** A change of `stationId` to `to` at `at` that held: a document `holdSec` later is in the log. */
+export async function heldChange(
+  store: Store,
+  stationId = '1001',
+  at = T0 + 60,
+  to: StationState = 'locked',
+  holdSec = 600,
+): Promise<void> {
+  await changeAt(store, at, stationId, 'ok', to);
+  await documentAt(store, at + holdSec);
 }
 
 export function testConfig(overrides: Partial<NotifyConfig> = {}): NotifyConfig {
@@ -202,4 +280,86 @@ export async function until(
     await new Promise((r) => setTimeout(r, 10));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  json: Record<string, unknown> | null;
+}
+
+/** The API with the notification routes, listening on 127.0.0.1, and a JSON client for it. */
+export interface TestApi {
+  app: FastifyInstance;
+  notifier: Notifier;
+  service: NotifyService;
+  /** Base URL of the API: `http://127.0.0.1:<port>/api/v1`. */
+  base: string;
+  call: (
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ) => Promise<ApiResponse>;
+}
+
+export async function startApi(
+  db: { store: Store; notifyStore: NotifyStore },
+  config: NotifyConfig,
+): Promise<TestApi> {
+  const { notifier, service } = await openNotifier(db, config);
+  const app = await createApiServer({
+    store: db.store,
+    systemId: SYSTEM,
+    timezone: 'Europe/Paris',
+    pollIntervalSec: 60,
+    live: createLiveBus(),
+    logger: silentLogger,
+    notify: service,
+  });
+  const base = `${await app.listen({ host: '127.0.0.1', port: 0 })}/api/v1`;
+  const call = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ApiResponse> => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    return {
+      status: res.status,
+      headers: res.headers,
+      json: text ? (JSON.parse(text) as Record<string, unknown>) : null,
+    };
+  };
+  return { app, notifier, service, base, call };
+}
+
+/**
+ * The body of POST /push/subscriptions as a browser sends it. The keys have the right shapes (an
+ * uncompressed P-256 point, a 16-byte secret) but encrypt for nobody: for tests that never send.
+ */
+export function pushSubscriptionBody(
+  endpoint: string,
+  stations: string[] = ['16107'],
+  lang: 'fr' | 'en' = 'en',
+): {
+  subscription: { endpoint: string; expirationTime: null; keys: { p256dh: string; auth: string } };
+  stations: string[];
+  lang: 'fr' | 'en';
+} {
+  const p256dh = Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 7)]).toString('base64url');
+  return {
+    subscription: {
+      endpoint,
+      expirationTime: null,
+      keys: { p256dh, auth: Buffer.alloc(16, 1).toString('base64url') },
+    },
+    stations,
+    lang,
+  };
 }

@@ -2,36 +2,12 @@
  * Which webhooks an announcement goes to: every station, a list of stations, a radius around a
  * point, states of interest — checked on the outbox rows the announcer writes.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Announcer, distanceM, NotifyService, type NotifyStore } from '../../src/notify/index.js';
-import type { Store } from '../../src/storage/index.js';
-import {
-  changeAt,
-  documentAt,
-  openBoth,
-  seedStations,
-  STATIONS,
-  SYSTEM,
-  T0,
-  tempDir,
-  testConfig,
-} from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { Announcer, distanceM, NotifyService } from '../../src/notify/index.js';
+import { changeAt, documentAt, STATIONS, SYSTEM, T0, testConfig, useNotifyDb } from './helpers.js';
 
 describe('subscription filters', () => {
-  let tmp: ReturnType<typeof tempDir>;
-  let store: Store;
-  let notifyStore: NotifyStore;
-
-  beforeEach(async () => {
-    tmp = tempDir();
-    ({ store, notifyStore } = await openBoth(tmp.file));
-    await seedStations(store);
-  });
-  afterEach(async () => {
-    await notifyStore.close();
-    await store.close();
-    tmp.cleanup();
-  });
+  const db = useNotifyDb();
 
   it('haversine distances between the test stations', () => {
     const [a, b, c] = STATIONS;
@@ -43,6 +19,7 @@ describe('subscription filters', () => {
   });
 
   it('fans each announcement out to the subscriptions that want it', async () => {
+    const { store, notifyStore } = db;
     const service = new NotifyService({
       system: SYSTEM,
       notifyStore,

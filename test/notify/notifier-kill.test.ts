@@ -6,17 +6,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Notifier, NotifyService, type WebhookPayload } from '../../src/notify/index.js';
+import type { WebhookPayload } from '../../src/notify/index.js';
 import {
-  changeAt,
-  documentAt,
+  heldChange,
   openBoth,
+  openNotifier,
   Receiver,
   seedStations,
   SYSTEM,
-  T0,
   tempDir,
-  testConfig,
   until,
 } from './helpers.js';
 
@@ -68,24 +66,10 @@ describe('notifier process killed mid-retry', () => {
       // Set up the database as a running dockwatch would have: stations, a webhook, the announcer's cursor.
       const { store, notifyStore } = await openBoth(tmp.file);
       await seedStations(store);
-      const config = testConfig();
-      const notifier = await Notifier.open({
-        system: SYSTEM,
-        timeZone: 'Europe/Paris',
-        store,
-        notifyStore,
-        config,
-      });
-      const service = new NotifyService({
-        system: SYSTEM,
-        notifyStore,
-        config,
-        vapidPublicKey: notifier.vapidPublicKey,
-      });
+      const { notifier, service } = await openNotifier({ store, notifyStore });
       await service.createWebhook({ url: `${receiver.url}/hook` });
       await notifier.runOnce();
-      await changeAt(store, T0 + 60, '1001', 'ok', 'locked');
-      await documentAt(store, T0 + 60 + 600);
+      await heldChange(store);
       await notifyStore.close();
       await store.close();
 

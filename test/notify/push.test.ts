@@ -16,23 +16,22 @@ import {
 } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  Notifier,
   NotifyService,
   pushTopic,
-  type NotifyStore,
+  type Notifier,
+  type PushInput,
   type PushMessage,
 } from '../../src/notify/index.js';
-import type { Store } from '../../src/storage/index.js';
 import {
-  changeAt,
-  documentAt,
+  heldChange,
   openBoth,
+  openNotifier,
   Receiver,
-  seedStations,
   SYSTEM,
   T0,
   tempDir,
   testConfig,
+  useNotifyDb,
 } from './helpers.js';
 
 interface BrowserKeys {
@@ -45,6 +44,16 @@ function browserKeys(): BrowserKeys {
   const ecdh = createECDH('prime256v1');
   ecdh.generateKeys();
   return { ecdh, p256dh: ecdh.getPublicKey().toString('base64url'), auth: randomBytes(16) };
+}
+
+/** What the browser holding `keys` posts: its endpoint, its keys, its favourites. */
+function pushInput(
+  endpoint: string,
+  keys: BrowserKeys,
+  stations: { ids: string[]; codes: string[] },
+  lang: 'fr' | 'en',
+): PushInput {
+  return { endpoint, p256dh: keys.p256dh, auth: keys.auth.toString('base64url'), stations, lang };
 }
 
 /** RFC 8291 §3.4 + RFC 8188 §2: the receiving user agent's side, one record. */
@@ -104,41 +113,20 @@ function verifyVapid(authorization: string): { claims: Record<string, unknown>; 
 }
 
 describe('Web Push for favourites', () => {
-  let tmp: ReturnType<typeof tempDir>;
-  let store: Store;
-  let notifyStore: NotifyStore;
+  const db = useNotifyDb();
   let pushService: Receiver;
 
   beforeEach(async () => {
-    tmp = tempDir();
-    ({ store, notifyStore } = await openBoth(tmp.file));
-    await seedStations(store);
     pushService = await new Receiver([201]).start();
   });
   afterEach(async () => {
     await pushService.close();
-    await notifyStore.close();
-    await store.close();
-    tmp.cleanup();
   });
 
   async function setup(): Promise<{ notifier: Notifier; service: NotifyService }> {
-    const config = testConfig({ vapidSubject: 'mailto:ops@dockwatch.example' });
-    const notifier = await Notifier.open({
-      system: SYSTEM,
-      timeZone: 'Europe/Paris',
-      store,
-      notifyStore,
-      config,
-    });
-    const service = new NotifyService({
-      system: SYSTEM,
-      notifyStore,
-      config,
-      vapidPublicKey: notifier.vapidPublicKey,
-    });
-    await notifier.runOnce();
-    return { notifier, service };
+    const opened = await openNotifier(db, testConfig({ vapidSubject: 'mailto:ops@dockwatch.example' }));
+    await opened.notifier.runOnce();
+    return opened;
   }
 
   it('sends an encrypted, VAPID-signed notification in each subscriber’s language', async () => {
@@ -147,30 +135,13 @@ describe('Web Push for favourites', () => {
     const en = browserKeys();
     const other = browserKeys();
     const favourites = { ids: ['1001'], codes: ['16107'] };
-    await service.savePushSubscription({
-      endpoint: `${pushService.url}/send/fr-1`,
-      p256dh: fr.p256dh,
-      auth: fr.auth.toString('base64url'),
-      stations: favourites,
-      lang: 'fr',
-    });
-    await service.savePushSubscription({
-      endpoint: `${pushService.url}/send/en-1`,
-      p256dh: en.p256dh,
-      auth: en.auth.toString('base64url'),
-      stations: favourites,
-      lang: 'en',
-    });
-    await service.savePushSubscription({
-      endpoint: `${pushService.url}/send/x-1`,
-      p256dh: other.p256dh,
-      auth: other.auth.toString('base64url'),
-      stations: { ids: ['1003'], codes: ['11104'] },
-      lang: 'fr',
-    });
+    await service.savePushSubscription(pushInput(`${pushService.url}/send/fr-1`, fr, favourites, 'fr'));
+    await service.savePushSubscription(pushInput(`${pushService.url}/send/en-1`, en, favourites, 'en'));
+    await service.savePushSubscription(
+      pushInput(`${pushService.url}/send/x-1`, other, { ids: ['1003'], codes: ['11104'] }, 'fr'),
+    );
 
-    await changeAt(store, T0 + 60, '1001', 'ok', 'locked');
-    await documentAt(store, T0 + 60 + 600);
+    await heldChange(db.store);
     await notifier.runOnce();
     expect(pushService.requests.map((r) => r.url).sort()).toEqual(['/send/en-1', '/send/fr-1']);
 
@@ -208,48 +179,35 @@ describe('Web Push for favourites', () => {
   it('forgets a subscription the push service says is gone (410)', async () => {
     const { notifier, service } = await setup();
     const k = browserKeys();
-    const sub = await service.savePushSubscription({
-      endpoint: `${pushService.url}/send/gone`,
-      p256dh: k.p256dh,
-      auth: k.auth.toString('base64url'),
-      stations: { ids: ['1001', '1002'], codes: ['16107', '16108'] },
-      lang: 'en',
-    });
+    const sub = await service.savePushSubscription(
+      pushInput(
+        `${pushService.url}/send/gone`,
+        k,
+        { ids: ['1001', '1002'], codes: ['16107', '16108'] },
+        'en',
+      ),
+    );
     pushService.plan = [410];
-    await changeAt(store, T0 + 60, '1001', 'ok', 'locked');
-    await documentAt(store, T0 + 60 + 600);
+    await heldChange(db.store);
     await notifier.runOnce();
     expect(pushService.requests).toHaveLength(1);
-    expect(await notifyStore.getPushSubscription(sub.id)).toBeNull();
-    const [d] = await notifyStore.listDeliveries({ channel: 'push', limit: 1 });
+    expect(await db.notifyStore.getPushSubscription(sub.id)).toBeNull();
+    const [d] = await db.notifyStore.listDeliveries({ channel: 'push', limit: 1 });
     expect(d).toMatchObject({ status: 'dead', lastStatus: 410, attempts: 1 });
     // Later changes of its stations go nowhere.
-    await changeAt(store, T0 + 2000, '1002', 'ok', 'locked');
-    await documentAt(store, T0 + 2000 + 600);
+    await heldChange(db.store, '1002', T0 + 2000);
     await notifier.runOnce();
     expect(pushService.requests).toHaveLength(1);
   });
 
   it('keeps the VAPID keys generated at first start', async () => {
     const { notifier } = await setup();
-    const again = await Notifier.open({
-      system: SYSTEM,
-      timeZone: 'Europe/Paris',
-      store,
-      notifyStore,
-      config: testConfig(),
-    });
-    expect(again.vapidPublicKey).toBe(notifier.vapidPublicKey);
+    const again = await openNotifier(db);
+    expect(again.notifier.vapidPublicKey).toBe(notifier.vapidPublicKey);
     expect(Buffer.from(notifier.vapidPublicKey, 'base64url')).toHaveLength(65);
     const elsewhere = tempDir();
     const fresh = await openBoth(elsewhere.file);
-    const other = await Notifier.open({
-      system: SYSTEM,
-      timeZone: 'Europe/Paris',
-      store: fresh.store,
-      notifyStore: fresh.notifyStore,
-      config: testConfig(),
-    });
+    const other = (await openNotifier(fresh)).notifier;
     expect(other.vapidPublicKey).not.toBe(notifier.vapidPublicKey);
     await fresh.notifyStore.close();
     await fresh.store.close();
@@ -259,20 +217,14 @@ describe('Web Push for favourites', () => {
   it('refuses malformed browser keys and non-https endpoints when private addresses are not allowed', async () => {
     const { service } = await setup();
     const k = browserKeys();
-    const base = {
-      endpoint: `${pushService.url}/send/a`,
-      p256dh: k.p256dh,
-      auth: k.auth.toString('base64url'),
-      stations: { ids: [], codes: [] },
-      lang: 'fr' as const,
-    };
+    const base = pushInput(`${pushService.url}/send/a`, k, { ids: [], codes: [] }, 'fr');
     await expect(service.savePushSubscription({ ...base, p256dh: 'abc' })).rejects.toThrow(/p256dh/);
     await expect(
       service.savePushSubscription({ ...base, auth: randomBytes(8).toString('base64url') }),
     ).rejects.toThrow(/auth/);
     const strict = new NotifyService({
       system: SYSTEM,
-      notifyStore,
+      notifyStore: db.notifyStore,
       config: testConfig({ allowPrivate: false }),
       vapidPublicKey: 'x',
     });

@@ -6,81 +6,54 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  Notifier,
-  NotifyService,
   verifySignature,
+  type Notifier,
   type NotifyConfig,
-  type NotifyStore,
   type WebhookPayload,
 } from '../../src/notify/index.js';
-import type { Store } from '../../src/storage/index.js';
 import {
   changeAt,
   documentAt,
-  openBoth,
+  heldChange,
+  openNotifier,
   Receiver,
-  seedStations,
   SYSTEM,
   T0,
-  tempDir,
   testConfig,
   until,
+  useNotifyDb,
 } from './helpers.js';
 
 const HOLD = 600;
 
 describe('webhook delivery', () => {
-  let tmp: ReturnType<typeof tempDir>;
-  let store: Store;
-  let notifyStore: NotifyStore;
+  const db = useNotifyDb();
   let receiver: Receiver;
 
   beforeEach(async () => {
-    tmp = tempDir();
-    ({ store, notifyStore } = await openBoth(tmp.file));
-    await seedStations(store);
     receiver = await new Receiver().start();
   });
   afterEach(async () => {
     await receiver.close();
-    await notifyStore.close();
-    await store.close();
-    tmp.cleanup();
   });
 
   async function setup(
     config: NotifyConfig,
   ): Promise<{ notifier: Notifier; secret: string; hookId: number }> {
-    const notifier = await Notifier.open({
-      system: SYSTEM,
-      timeZone: 'Europe/Paris',
-      store,
-      notifyStore,
-      config,
-      tickMs: 20,
-    });
-    const service = new NotifyService({
-      system: SYSTEM,
-      notifyStore,
-      config,
-      vapidPublicKey: notifier.vapidPublicKey,
-    });
+    const { notifier, service } = await openNotifier(db, config, { tickMs: 20 });
     const hook = await service.createWebhook({ url: `${receiver.url}/hook?x=1`, states: ['locked'] });
     await notifier.runOnce(); // first run: history before now is not news
     return { notifier, secret: hook.secret, hookId: hook.id };
   }
 
   /** A lock that held: one announcement for the webhook. */
-  async function lockHeld(stationId = '1001', at = T0 + 60): Promise<void> {
-    await changeAt(store, at, stationId, 'ok', 'locked');
-    await documentAt(store, at + HOLD);
-  }
+  const lockHeld = (stationId?: string, at?: number): Promise<void> => heldChange(db.store, stationId, at);
 
   it('POSTs a signed JSON body that verifies with the secret (library and by hand)', async () => {
     const { notifier, secret } = await setup(testConfig());
     await lockHeld();
-    await changeAt(store, T0 + 2000, '1002', 'ok', 'rent_blocked'); // not a state of interest
-    await documentAt(store, T0 + 2000 + HOLD);
+    await changeAt(db.store, T0 + 2000, '1002', 'ok', 'rent_blocked'); // not a state of interest
+    await documentAt(db.store, T0 + 2000 + HOLD);
     const { announced } = await notifier.runOnce();
     expect(announced).toBe(2);
     await until(() => receiver.requests.length === 1, 3000, 'the delivery');
@@ -122,7 +95,7 @@ describe('webhook delivery', () => {
 
     const payload = JSON.parse(body) as WebhookPayload;
     expect(payload).toMatchObject({ system: SYSTEM, from: 'ok', to: 'locked', station: { code: '16107' } });
-    const [delivery] = await notifyStore.listDeliveries({ limit: 10 });
+    const [delivery] = await db.notifyStore.listDeliveries({ limit: 10 });
     expect(delivery).toMatchObject({ status: 'delivered', attempts: 1 });
     expect(req!.headers['dockwatch-delivery']).toBe(String(delivery!.id));
   });
@@ -135,7 +108,7 @@ describe('webhook delivery', () => {
     notifier.start();
     try {
       await until(() => receiver.requests.length >= 3, 5000, 'three attempts');
-      await until(async () => (await notifyStore.pendingCount()) === 0, 2000, 'the outbox to drain');
+      await until(async () => (await db.notifyStore.pendingCount()) === 0, 2000, 'the outbox to drain');
       await new Promise((r) => setTimeout(r, 300));
     } finally {
       await notifier.stop();
@@ -146,7 +119,7 @@ describe('webhook delivery', () => {
     const gaps = [1, 2].map((i) => receiver.requests[i]!.atMs - receiver.requests[i - 1]!.atMs);
     expect(gaps[0]).toBeGreaterThanOrEqual(30); // ≥ half of 60 ms (equal jitter)
     expect(gaps[1]).toBeGreaterThanOrEqual(60); // ≥ half of 120 ms
-    const [d] = await notifyStore.listDeliveries({ limit: 5 });
+    const [d] = await db.notifyStore.listDeliveries({ limit: 5 });
     expect(d).toMatchObject({ status: 'delivered', attempts: 3, lastStatus: 200 });
     expect(d!.attemptLog.map((a) => [a.attempt, a.httpStatus, a.outcome])).toEqual([
       [1, 500, 'retry'],
@@ -163,7 +136,7 @@ describe('webhook delivery', () => {
     notifier.start();
     try {
       await until(
-        async () => (await notifyStore.listDeliveries({ status: 'dead', limit: 1 })).length === 1,
+        async () => (await db.notifyStore.listDeliveries({ status: 'dead', limit: 1 })).length === 1,
         5000,
         'dead',
       );
@@ -172,7 +145,7 @@ describe('webhook delivery', () => {
       await notifier.stop();
     }
     expect(receiver.requests).toHaveLength(3);
-    const [d] = await notifyStore.listDeliveries({ limit: 1 });
+    const [d] = await db.notifyStore.listDeliveries({ limit: 1 });
     expect(d).toMatchObject({ status: 'dead', attempts: 3, lastStatus: 500 });
     expect(d!.attemptLog.map((a) => a.outcome)).toEqual(['retry', 'retry', 'dead']);
   });
@@ -187,7 +160,7 @@ describe('webhook delivery', () => {
     await notifier.runOnce();
     await new Promise((r) => setTimeout(r, 40));
     await notifier.runOnce();
-    const [d] = await notifyStore.listDeliveries({ targetId: hookId, limit: 1 });
+    const [d] = await db.notifyStore.listDeliveries({ targetId: hookId, limit: 1 });
     expect(d).toMatchObject({ status: 'dead', attempts: 2, lastStatus: null });
     expect(d!.lastError).toMatch(/ECONNREFUSED/);
     receiver = new Receiver(); // afterEach closes a fresh one
@@ -203,23 +176,14 @@ describe('webhook delivery', () => {
     await lockHeld('1003', T0 + 3000);
     await notifier.runOnce(); // two announcements; first delivery gets 500, second 200
     expect(receiver.requests.map((r) => r.status)).toEqual([500, 200]);
-    const waiting = await notifyStore.listDeliveries({ status: 'pending', limit: 5 });
+    const waiting = await db.notifyStore.listDeliveries({ status: 'pending', limit: 5 });
     expect(waiting).toHaveLength(1);
     expect(waiting[0]!.nextAttemptMs).toBeGreaterThan(Date.now());
 
     // Stop everything while the retry waits, as a restart of dockwatch would, and reopen the files.
     await notifier.stop();
-    await notifyStore.close();
-    await store.close();
-    ({ store, notifyStore } = await openBoth(tmp.file));
-    notifier = await Notifier.open({
-      system: SYSTEM,
-      timeZone: 'Europe/Paris',
-      store,
-      notifyStore,
-      config,
-      tickMs: 20,
-    });
+    await db.reopen();
+    ({ notifier } = await openNotifier(db, config, { tickMs: 20 }));
     notifier.start();
     try {
       await until(() => receiver.requests.length >= 3, 5000, 'the retry after restart');
@@ -232,7 +196,7 @@ describe('webhook delivery', () => {
     const keys = delivered.map((r) => (JSON.parse(r.body.toString('utf8')) as WebhookPayload).id);
     expect(new Set(keys).size).toBe(2); // each announcement delivered exactly once
     expect(receiver.requests[2]!.headers['dockwatch-delivery']).toBe(waiting[0]!.id.toString());
-    const all = await notifyStore.listDeliveries({ limit: 10 });
+    const all = await db.notifyStore.listDeliveries({ limit: 10 });
     expect(all.map((d) => d.status)).toEqual(['delivered', 'delivered']);
   });
 
@@ -243,11 +207,11 @@ describe('webhook delivery', () => {
     await lockHeld();
     await notifier.runOnce();
     expect(receiver.requests).toHaveLength(1);
-    await notifyStore.deleteWebhook(hookId, Date.now());
+    await db.notifyStore.deleteWebhook(hookId, Date.now());
     await new Promise((r) => setTimeout(r, 80));
     await notifier.runOnce();
     expect(receiver.requests).toHaveLength(1);
-    const [d] = await notifyStore.listDeliveries({ limit: 1 });
+    const [d] = await db.notifyStore.listDeliveries({ limit: 1 });
     expect(d).toMatchObject({ status: 'cancelled', lastError: 'subscription deleted' });
   });
 });

@@ -3,10 +3,15 @@
  * subscribes with its push service, and posts the subscription with its favourite stations.
  * The endpoint URL is the subscription's only credential (push services make it unguessable),
  * so knowing it is what lets a browser replace or remove its own subscription.
+ *
+ * The two routes that write are public, so they are rate limited per client IP
+ * (@fastify/rate-limit, in their own plugin scope: no other route pays for it) and the number of
+ * subscriptions is capped (NotifyCapacityError → 409 subscriptions_full).
  */
+import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
 import type { NotifyService } from '../../notify/index.js';
-import { NotifyInputError } from '../../notify/index.js';
+import { NotifyCapacityError, NotifyInputError, notifyMetrics } from '../../notify/index.js';
 import type { ApiContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { errorResponses, stationCodeParam } from '../schemas.js';
@@ -20,6 +25,12 @@ interface SubscribeBody {
 }
 
 const endpointSchema = { type: 'string', minLength: 8, maxLength: 2048 } as const;
+
+const writeErrors = {
+  ...errorResponses,
+  409: { $ref: 'ApiError#' },
+  429: { $ref: 'ApiError#' },
+} as const;
 
 export function pushRoutes(app: FastifyInstance, ctx: ApiContext, notify: NotifyService): void {
   const tags = ['push'];
@@ -39,9 +50,28 @@ export function pushRoutes(app: FastifyInstance, ctx: ApiContext, notify: Notify
     },
   );
 
+  // An encapsulated scope: the rate limiter's hooks exist only on the routes declared in it.
+  void app.register(async (scope) => {
+    await scope.register(rateLimit, {
+      global: false,
+      onExceeded: () => notifyMetrics.pushRefused.inc({ reason: 'rate_limited' }),
+      // Thrown like any handler error: the API's error handler writes the JSON body.
+      errorResponseBuilder: (_req, context) =>
+        new ApiError('rate_limited', `Too many requests from this address: retry in ${context.after}.`),
+    });
+    publicWrites(scope, ctx, notify);
+  });
+}
+
+/** POST and DELETE /push/subscriptions, each limited to `max` requests per window and client IP. */
+function publicWrites(app: FastifyInstance, ctx: ApiContext, notify: NotifyService): void {
+  const tags = ['push'];
+  const config = { rateLimit: { max: notify.pushRateLimit.max, timeWindow: notify.pushRateLimit.windowMs } };
+
   app.post<{ Body: SubscribeBody }>(
     '/push/subscriptions',
     {
+      config,
       schema: {
         summary: 'Save (or replace) this browser’s push subscription and its favourite stations',
         tags,
@@ -82,7 +112,7 @@ export function pushRoutes(app: FastifyInstance, ctx: ApiContext, notify: Notify
               },
             },
           },
-          ...errorResponses,
+          ...writeErrors,
         },
       },
     },
@@ -111,6 +141,11 @@ export function pushRoutes(app: FastifyInstance, ctx: ApiContext, notify: Notify
         if (err instanceof NotifyInputError) {
           throw new ApiError('invalid_parameter', err.message, `subscription.${err.param}`);
         }
+        if (err instanceof NotifyCapacityError) {
+          notifyMetrics.pushRefused.inc({ reason: 'full' });
+          req.log.warn({ limit: err.limit }, 'push: subscription refused, the cap is reached');
+          throw new ApiError('subscriptions_full', err.message);
+        }
         throw err;
       }
       return reply.code(201).header('cache-control', 'no-store').send({ stations: codes, unknown });
@@ -120,6 +155,7 @@ export function pushRoutes(app: FastifyInstance, ctx: ApiContext, notify: Notify
   app.delete<{ Body: { endpoint: string } }>(
     '/push/subscriptions',
     {
+      config,
       schema: {
         summary: 'Remove this browser’s push subscription',
         tags,
@@ -129,7 +165,7 @@ export function pushRoutes(app: FastifyInstance, ctx: ApiContext, notify: Notify
           required: ['endpoint'],
           properties: { endpoint: endpointSchema },
         },
-        response: errorResponses,
+        response: writeErrors,
       },
     },
     async (req, reply) => {
