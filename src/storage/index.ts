@@ -2,14 +2,18 @@
 import type { Logger } from '../log/index.js';
 import type { Store } from './types.js';
 import { openSqliteStore } from './sqlite/index.js';
-import { openPostgresStore } from './postgres/index.js';
 
 export type * from './types.js';
 export { openSqliteStore, StoreOpenError, InvalidEventError } from './sqlite/index.js';
-export { openPostgresStore, StoreUnavailableError } from './postgres/index.js';
+// The server backends are imported from their own folders (./postgres, ./dynamodb) and loaded by
+// openStore() only when a URL asks for them: pg and the AWS SDK cost the embedded watcher several
+// MB of heap for nothing (docs/performance.md §3).
+export { activityTotals, lastActivitySlots, scanActivity } from './activity-totals.js';
 
 export interface OpenStoreOptions {
   logger?: Logger;
+  /** SQLite page cache in KiB (default 16 MiB); a long-running service can do with less. */
+  sqliteCacheKiB?: number;
 }
 
 /** Where a plain path or a `sqlite:` URL points; null for other schemes. */
@@ -28,13 +32,20 @@ export function sqlitePathOf(url: string): string | null {
 /**
  * Open the store at `url` and apply pending migrations.
  * - `sqlite:PATH`, `sqlite:///abs/path` or a plain path → the embedded SQLite store;
- * - `postgres://…` / `postgresql://…` → the PostgreSQL store (`?schema=name` picks the schema, default public).
+ * - `postgres://…` / `postgresql://…` → the PostgreSQL store (`?schema=name` picks the schema, default public);
+ * - `dynamodb://TABLE?region=…&endpoint=…` → the DynamoDB store (see dynamodb/index.ts).
  */
 export async function openStore(url: string, opts: OpenStoreOptions = {}): Promise<Store> {
   if (url.trim() === '')
     throw new Error('store URL is empty: give a path such as ./data/dockwatch.sqlite or a sqlite: URL');
-  if (/^postgres(ql)?:\/\//i.test(url)) {
-    const store = openPostgresStore({ url, ...(opts.logger !== undefined ? { logger: opts.logger } : {}) });
+  const logger = opts.logger !== undefined ? { logger: opts.logger } : {};
+  const server = /^postgres(ql)?:\/\//i.test(url)
+    ? (await import('./postgres/index.js')).openPostgresStore({ url, ...logger })
+    : /^dynamodb:\/\//i.test(url)
+      ? (await import('./dynamodb/index.js')).openDynamoStore({ url, ...logger })
+      : null;
+  if (server !== null) {
+    const store = server;
     try {
       await store.migrate();
     } catch (err) {
@@ -45,11 +56,14 @@ export async function openStore(url: string, opts: OpenStoreOptions = {}): Promi
   }
   const file = sqlitePathOf(url);
   if (file === null) {
-    throw new Error(`unsupported store URL ${url}: use a file path, sqlite:PATH or postgres://…`);
+    throw new Error(
+      `unsupported store URL ${url}: use a file path, sqlite:PATH, postgres://… or dynamodb://TABLE`,
+    );
   }
   const store = openSqliteStore({
     path: file,
     ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
+    ...(opts.sqliteCacheKiB !== undefined ? { cacheKiB: opts.sqliteCacheKiB } : {}),
   });
   try {
     await store.migrate();

@@ -66,6 +66,21 @@ export interface SlotCount {
   returned: number;
 }
 
+/** Rentals / returns of many stations summed over one slot of one local day. */
+export interface SlotTotal {
+  day: number;
+  slot: number;
+  rented: number;
+  returned: number;
+}
+
+/** One slot of one station. */
+export interface StationSlot {
+  stationId: string;
+  day: number;
+  slot: number;
+}
+
 export interface StateChangeQuery {
   system?: string;
   stationId?: string;
@@ -129,6 +144,33 @@ export interface Store {
   commitActivity(system: string, consumer: string, offset: number, increments: SlotCount[]): Promise<void>;
   /** Slots of local days >= fromDay (and <= toDay when given), optionally of one station. */
   loadActivity(system: string, fromDay: number, toDay?: number, stationId?: string): Promise<SlotCount[]>;
+  /**
+   * Rentals and returns of all stations but `excludeStationIds`, summed per local day and slot of
+   * [fromDay, toDay]: at most 144 rows a day, where loadActivity returns one row per station and
+   * slot (~200,000 a day for Vélib'). Optional: without it, `activityTotals()` sums loadActivity.
+   */
+  activityTotals?(
+    system: string,
+    fromDay: number,
+    toDay: number,
+    excludeStationIds: readonly string[],
+  ): Promise<SlotTotal[]>;
+  /**
+   * Per station, its latest slot of [fromDay, toDay] with a rental or a return (one row per
+   * station). Optional: without it, `lastActivitySlots()` scans loadActivity.
+   */
+  lastActivitySlots?(system: string, fromDay: number, toDay: number): Promise<StationSlot[]>;
+  /**
+   * Calls `visit` with each slot of [fromDay, toDay] as it is read, holding none of them: a
+   * restart's memory stays that of one row, not of a day's ~200,000. `visit` must not call the
+   * store. Optional: without it, `scanActivity()` goes through loadActivity.
+   */
+  scanActivity?(
+    system: string,
+    fromDay: number,
+    toDay: number,
+    visit: (slot: SlotCount) => void,
+  ): Promise<void>;
 
   /** Detector checkpoint: offset processed + serialised detector state. */
   loadCheckpoint(consumer: string): Promise<{ offset: number; state: unknown } | null>;

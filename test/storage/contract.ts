@@ -7,7 +7,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CountsAfter, FeedEvent } from '../../src/events/types.js';
 import type { StationStatus } from '../../src/feed/model.js';
 import type { StateChange } from '../../src/detection/types.js';
-import type { Store } from '../../src/storage/index.js';
+import {
+  activityTotals,
+  lastActivitySlots,
+  scanActivity,
+  type SlotCount,
+  type Store,
+} from '../../src/storage/index.js';
 
 const SYS = 'velib';
 
@@ -470,6 +476,61 @@ export function describeStoreContract(
         expect((await store.loadActivity(SYS, 20000, undefined, 'b')).length).toBe(1);
         expect(await store.loadActivity(SYS, 20000, undefined, 'zz')).toEqual([]);
         expect(await store.loadActivity('nowhere', 0)).toEqual([]);
+      });
+
+      it('sums, scans and finds the last activity without listing every slot', async () => {
+        await store.commitActivity(SYS, 'activity', 10, [
+          { stationId: 'a', day: 20000, slot: 3, rented: 2, returned: 1 },
+          { stationId: 'b', day: 20000, slot: 3, rented: 5, returned: 0 },
+          { stationId: '~observed', day: 20000, slot: 3, rented: 600, returned: 0 },
+          { stationId: 'a', day: 20000, slot: 7, rented: 0, returned: 0 },
+          { stationId: 'b', day: 20001, slot: 0, rented: 0, returned: 4 },
+          { stationId: 'c', day: 20001, slot: 9, rented: 0, returned: 0 },
+          { stationId: 'a', day: 20002, slot: 1, rented: 9, returned: 9 },
+        ]);
+        expect(await activityTotals(store, SYS, 20000, 20001, ['~observed'])).toEqual([
+          { day: 20000, slot: 3, rented: 7, returned: 1 },
+          { day: 20000, slot: 7, rented: 0, returned: 0 },
+          { day: 20001, slot: 0, rented: 0, returned: 4 },
+          { day: 20001, slot: 9, rented: 0, returned: 0 },
+        ]);
+        // An excluded id the store has never seen is no error.
+        expect(await activityTotals(store, SYS, 20000, 20000, ['~observed', 'b', 'zz'])).toEqual([
+          { day: 20000, slot: 3, rented: 2, returned: 1 },
+          { day: 20000, slot: 7, rented: 0, returned: 0 },
+        ]);
+        expect(await activityTotals(store, 'nowhere', 0, 99999)).toEqual([]);
+
+        // Slots without a rental or a return do not count as activity ('a' on 20000/7, 'c').
+        const last = await lastActivitySlots(store, SYS, 20000, 20001);
+        expect(last.sort((x, y) => x.stationId.localeCompare(y.stationId))).toEqual([
+          { stationId: '~observed', day: 20000, slot: 3 },
+          { stationId: 'a', day: 20000, slot: 3 },
+          { stationId: 'b', day: 20001, slot: 0 },
+        ]);
+        expect(await lastActivitySlots(store, 'nowhere', 0, 99999)).toEqual([]);
+
+        const scanned: SlotCount[] = [];
+        await scanActivity(store, SYS, 20001, 20002, (slot) => scanned.push(slot));
+        const key = (s: SlotCount): string => `${s.stationId}/${s.day}/${s.slot}`;
+        expect(scanned.sort((x, y) => key(x).localeCompare(key(y)))).toEqual(
+          (await store.loadActivity(SYS, 20001, 20002)).sort((x, y) => key(x).localeCompare(key(y))),
+        );
+        expect(scanned).toHaveLength(3);
+
+        // A backend without the aggregates gets the same answers from loadActivity.
+        const plain = { loadActivity: store.loadActivity.bind(store) } as Store;
+        expect(await activityTotals(plain, SYS, 20000, 20001, ['~observed'])).toEqual(
+          await activityTotals(store, SYS, 20000, 20001, ['~observed']),
+        );
+        expect(
+          (await lastActivitySlots(plain, SYS, 20000, 20001)).sort((x, y) =>
+            x.stationId.localeCompare(y.stationId),
+          ),
+        ).toEqual(last);
+        const plainScanned: SlotCount[] = [];
+        await scanActivity(plain, SYS, 20001, 20002, (slot) => plainScanned.push(slot));
+        expect(plainScanned.sort((x, y) => key(x).localeCompare(key(y)))).toEqual(scanned);
       });
 
       it('is atomic: a bad increment adds nothing and leaves the offset', async () => {

@@ -3,9 +3,7 @@
  * migrations in a schema, several processes on one log, connections that go away.
  * Skipped, with the reason printed, when no PostgreSQL answers at 127.0.0.1:5432.
  */
-import { execFile } from 'node:child_process';
 import net from 'node:net';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FeedEvent, LoggedEvent } from '../../src/events/types.js';
@@ -20,15 +18,7 @@ import {
   StoreUnavailableError,
 } from '../../src/storage/postgres/index.js';
 import { describeStoreContract, everyKind, rented, status } from './contract.js';
-import {
-  adminQuery,
-  dropSchema,
-  freshPgStore,
-  PG_URL,
-  pgUp,
-  pgUnreachableReason,
-  uniqueSchema,
-} from './postgres-fixture.js';
+import { adminQuery, dropSchema, freshPgStore, PG_URL, pgUp, uniqueSchema } from './postgres-fixture.js';
 
 const schemaOf = (store: Store): string => (store as PostgresStore).schema;
 
@@ -462,46 +452,6 @@ describe.skipIf(!pgUp)('PostgreSQL store: connections that go away', () => {
     expect((await store.log.append(doc(160, 1))).map((e) => e.offset)).toEqual([4, 5]);
   });
 
-  // Restarts the real server: other suites using it at the same moment would see their connections drop,
-  // so only when asked for (DOCKWATCH_TEST_PG_RESTART=1).
-  it.runIf(process.env['DOCKWATCH_TEST_PG_RESTART'] === '1')(
-    'PostgreSQL restarted: a clear error while it is down, then the same store works again',
-    async () => {
-      const s = schema('restart');
-      const store = await open(s);
-      const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-      // A producer appends a document every ~20 ms and retries a failed one, as the pipeline does.
-      const errors: unknown[] = [];
-      let timeSec = 100;
-      let stop = false;
-      const writing = (async () => {
-        while (!stop) {
-          try {
-            await store.log.append(doc(timeSec, 2));
-            timeSec += 60;
-            await sleep(20);
-          } catch (err) {
-            errors.push(err);
-            await sleep(100);
-          }
-        }
-      })();
-      await sleep(300);
-      const version = (await promisify(execFile)('ls', ['/etc/postgresql'])).stdout.trim();
-      await promisify(execFile)('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart']);
-      for (let i = 0; i < 100 && (await pgUnreachableReason()) !== null; i++) await sleep(100);
-      const before = timeSec;
-      while (timeSec < before + 5 * 60) await sleep(50); // five more documents after the restart
-      stop = true;
-      await writing;
-      expect(errors.length).toBeGreaterThan(0);
-      for (const err of errors) expect(err).toBeInstanceOf(StoreUnavailableError);
-      // Nothing lost, nothing doubled.
-      const docs = (timeSec - 100) / 60;
-      const all = await store.log.read(0, 10_000);
-      expect(all.map((e) => e.offset)).toEqual(Array.from({ length: docs * 3 }, (_, i) => i + 1));
-      expect(new Set(all.map(eventKey)).size).toBe(docs * 3);
-    },
-    30_000,
-  );
+  // PostgreSQL restarted under a writing store: test/broker/pg-restart.test.ts (the serial run,
+  // since a restart drops every other suite's connections).
 });

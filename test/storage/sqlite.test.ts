@@ -206,7 +206,7 @@ describe('SQLite store', () => {
     await expect(openStore('postgres://no_such_role_here@127.0.0.1:5432/test')).rejects.toThrow(
       /no_such_role_here/,
     );
-    await expect(openStore('dynamodb://table')).rejects.toThrow(/unsupported store URL/);
+    await expect(openStore('mysql://db/x')).rejects.toThrow(/unsupported store URL/);
     await expect(openStore('')).rejects.toThrow(/empty/);
     const store = await openStore(`sqlite:${freshPath()}`);
     expect(await store.log.lastOffset()).toBe(0);

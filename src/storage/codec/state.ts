@@ -1,6 +1,5 @@
 import type { StationStatus } from '../../feed/model.js';
 import { ByteReader, ByteWriter } from './bytes.js';
-import type { Dictionary } from './dictionary.js';
 
 /**
  * The diff state packed as varints. An image and a delta share one layout:
@@ -12,6 +11,12 @@ import type { Dictionary } from './dictionary.js';
  * Applying one = upsert the statuses, drop the removed stations (status and capacity), set the
  * capacities — the order commitDiff documents.
  */
+
+/** Station keys ⇄ the integer ids the packed form stores (a store's dictionary, or a per-item table). */
+export interface StationIds {
+  stationId(systemId: number, key: string): number;
+  stationKey(id: number): string;
+}
 
 export interface StateMirror {
   stations: Map<string, StationStatus>;
@@ -57,7 +62,7 @@ export function writeStatus(w: ByteWriter, stationDictId: number, s: StationStat
   w.nullableInt(s.lastReportedSec === null ? null : int(s.lastReportedSec, 'lastReportedSec', id));
 }
 
-function readStatus(r: ByteReader, dict: Dictionary): StationStatus {
+function readStatus(r: ByteReader, dict: StationIds): StationStatus {
   const stationId = dict.stationKey(r.uint());
   const code = r.nullableString();
   const mechanical = r.int();
@@ -82,7 +87,7 @@ function readStatus(r: ByteReader, dict: Dictionary): StationStatus {
 }
 
 /** Apply a packed image or delta to `into`. */
-export function applyPacked(blob: Uint8Array, into: StateMirror, dict: Dictionary): void {
+export function applyPacked(blob: Uint8Array, into: StateMirror, dict: StationIds): void {
   const r = new ByteReader(blob);
   for (let n = r.uint(); n > 0; n--) {
     const s = readStatus(r, dict);
@@ -100,7 +105,7 @@ export function applyPacked(blob: Uint8Array, into: StateMirror, dict: Dictionar
 }
 
 /** Pack a whole state (an image). */
-export function packImage(state: StateMirror, systemId: number, dict: Dictionary, w: ByteWriter): Buffer {
+export function packImage(state: StateMirror, systemId: number, dict: StationIds, w: ByteWriter): Buffer {
   w.reset();
   w.uint(state.stations.size);
   for (const s of state.stations.values()) writeStatus(w, dict.stationId(systemId, s.stationId), s);

@@ -1,4 +1,4 @@
-import type { SlotCount } from '../types.js';
+import type { SlotCount, SlotTotal, StationSlot } from '../types.js';
 import { stmt, type Db, type Tx } from './context.js';
 import type { PgDictionary } from './dictionary.js';
 import { checkOffset } from './event-log.js';
@@ -39,6 +39,20 @@ const selectStationActivity = stmt(
      LIMIT 1
    ) AS a
    ORDER BY d.day, s.slot`,
+);
+
+// Rows of a (system, day, slot) are adjacent in the key: a grouped index scan, ≤ 144 rows a day out.
+const selectTotals = stmt(
+  'act_totals',
+  `SELECT day, slot, sum(rented)::integer, sum(returned)::integer FROM activity
+   WHERE system_id = $1 AND day BETWEEN $2 AND $3 AND station_id <> ALL ($4::integer[])
+   GROUP BY day, slot ORDER BY day, slot`,
+);
+const selectLastSlots = stmt(
+  'act_last_slots',
+  `SELECT station_id, max(day * 144 + slot) FROM activity
+   WHERE system_id = $1 AND day BETWEEN $2 AND $3 AND rented + returned > 0
+   GROUP BY station_id`,
 );
 
 function checkIncrement(c: SlotCount): void {
@@ -129,6 +143,37 @@ export class PgActivity {
       slot: r[2],
       rented: r[3],
       returned: r[4],
+    }));
+  }
+
+  async totals(
+    db: Db,
+    systemId: number,
+    fromDay: number,
+    toDay: number,
+    excludeStationIds: readonly string[],
+  ): Promise<SlotTotal[]> {
+    const excluded: number[] = [];
+    for (const key of excludeStationIds) {
+      const id = await this.dict.findStationId(db, systemId, key);
+      if (id !== undefined) excluded.push(id);
+    }
+    const rows = await db.rows<[number, number, number, number]>(selectTotals, [
+      systemId,
+      fromDay,
+      toDay,
+      excluded,
+    ]);
+    return rows.map((r) => ({ day: r[0], slot: r[1], rented: r[2], returned: r[3] }));
+  }
+
+  async lastSlots(db: Db, systemId: number, fromDay: number, toDay: number): Promise<StationSlot[]> {
+    const rows = await db.rows<[number, number]>(selectLastSlots, [systemId, fromDay, toDay]);
+    await this.dict.ensureKeys(db, new Set(rows.map((r) => r[0])));
+    return rows.map((r) => ({
+      stationId: this.dict.stationKey(r[0]),
+      day: Math.floor(r[1] / 144),
+      slot: r[1] % 144,
     }));
   }
 }

@@ -1,8 +1,8 @@
 import type { FeedEvent, LoggedEvent } from '../../events/types.js';
 import type { EventLog } from '../types.js';
-// The packed event format is the SQLite store's, byte for byte (one codec, two backends).
-import { ByteReader, ByteWriter } from '../sqlite/bytes.js';
-import { decodeEvent, decoded, encodeEvent, InvalidEventError, kindOf, withOffset } from '../sqlite/codec.js';
+// The packed event format is shared by every backend, byte for byte (src/storage/codec/).
+import { ByteReader, ByteWriter } from '../codec/bytes.js';
+import { decodeEvent, decoded, encodeEvent, InvalidEventError, kindOf, withOffset } from '../codec/events.js';
 import { stmt, type Db, type PgContext, type Tx } from './context.js';
 import type { PgDictionary } from './dictionary.js';
 

@@ -9,7 +9,9 @@ import type {
   EventLog,
   FeedHealth,
   SlotCount,
+  SlotTotal,
   StateChangeQuery,
+  StationSlot,
   Store,
   StoredStateChange,
   SystemRecord,
@@ -282,6 +284,29 @@ export class PostgresStore implements Store {
     return this.ctx.read(async (db) => {
       const systemId = await this.dict.findSystemId(db, system);
       return systemId === undefined ? [] : this.activity.load(db, systemId, fromDay, toDay, stationId);
+    });
+  }
+
+  async activityTotals(
+    system: string,
+    fromDay: number,
+    toDay: number,
+    excludeStationIds: readonly string[],
+  ): Promise<SlotTotal[]> {
+    await this.ready();
+    return this.ctx.read(async (db) => {
+      const systemId = await this.dict.findSystemId(db, system);
+      return systemId === undefined
+        ? []
+        : this.activity.totals(db, systemId, fromDay, toDay, excludeStationIds);
+    });
+  }
+
+  async lastActivitySlots(system: string, fromDay: number, toDay: number): Promise<StationSlot[]> {
+    await this.ready();
+    return this.ctx.read(async (db) => {
+      const systemId = await this.dict.findSystemId(db, system);
+      return systemId === undefined ? [] : this.activity.lastSlots(db, systemId, fromDay, toDay);
     });
   }
 

@@ -1,9 +1,9 @@
 import type Database from 'better-sqlite3';
 import type { StationStatus } from '../../feed/model.js';
 import type { DiffState } from '../types.js';
-import { ByteWriter } from './bytes.js';
+import { ByteWriter } from '../codec/bytes.js';
 import type { SqliteContext } from './context.js';
-import { applyPacked, copyStatus, packImage, writeStatus, type StateMirror } from './state-codec.js';
+import { applyPacked, copyStatus, packImage, writeStatus, type StateMirror } from '../codec/state.js';
 
 export interface DiffUpdate {
   lastDocumentSec: number;

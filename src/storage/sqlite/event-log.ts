@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { FeedEvent, LoggedEvent } from '../../events/types.js';
 import type { EventLog } from '../types.js';
-import { ByteReader, ByteWriter } from './bytes.js';
-import { decodeEvent, decoded, encodeEvent, InvalidEventError, kindOf, withOffset } from './codec.js';
+import { ByteReader, ByteWriter } from '../codec/bytes.js';
+import { decodeEvent, decoded, encodeEvent, InvalidEventError, kindOf, withOffset } from '../codec/events.js';
 import { settle, type SqliteContext } from './context.js';
 
 export function checkOffset(offset: number, what = 'offset'): void {

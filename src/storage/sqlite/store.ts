@@ -9,7 +9,9 @@ import type {
   EventLog,
   FeedHealth,
   SlotCount,
+  SlotTotal,
   StateChangeQuery,
+  StationSlot,
   Store,
   StoredStateChange,
   SystemRecord,
@@ -36,6 +38,8 @@ interface Parts {
   selectActivity: Database.Statement;
   selectStationActivity: Database.Statement;
   activityDays: Database.Statement;
+  activityTotals: Database.Statement;
+  lastActivitySlots: Database.Statement;
 }
 
 type HealthRow = [number | null, number | null, number | null, number, number, string | null, string];
@@ -118,6 +122,22 @@ export class SqliteStore implements Store {
         )
         .raw(),
       activityDays: db.prepare('SELECT min(day), max(day) FROM activity WHERE system_id = ?').raw(),
+      // The key leads with (system, day, slot): the groups come in key order, no sort, no temp table.
+      // Excluded stations come as a JSON array of dictionary ids.
+      activityTotals: db
+        .prepare(
+          `SELECT day, slot, sum(rented), sum(returned) FROM activity
+           WHERE system_id = ? AND day BETWEEN ? AND ? AND station_id NOT IN (SELECT value FROM json_each(?))
+           GROUP BY day, slot ORDER BY day, slot`,
+        )
+        .raw(),
+      lastActivitySlots: db
+        .prepare(
+          `SELECT station_id, max(day * 144 + slot) FROM activity
+           WHERE system_id = ? AND day BETWEEN ? AND ? AND rented + returned > 0
+           GROUP BY station_id`,
+        )
+        .raw(),
     };
     return this.partsCache;
   }
@@ -285,6 +305,67 @@ export class SqliteStore implements Store {
         }
         p.log.setOffsetInTx(consumer, offset);
       });
+    });
+  }
+
+  activityTotals(
+    system: string,
+    fromDay: number,
+    toDay: number,
+    excludeStationIds: readonly string[],
+  ): Promise<SlotTotal[]> {
+    return settle(() => {
+      const p = this.parts();
+      const dict = p.ctx.dict;
+      const systemId = dict.findSystemId(system);
+      if (systemId === undefined) return [];
+      const excluded: number[] = [];
+      for (const key of excludeStationIds) {
+        const id = dict.findStationId(systemId, key);
+        if (id !== undefined) excluded.push(id);
+      }
+      const rows = p.activityTotals.all(systemId, fromDay, toDay, JSON.stringify(excluded)) as [
+        number,
+        number,
+        number,
+        number,
+      ][];
+      return rows.map((r) => ({ day: r[0], slot: r[1], rented: r[2], returned: r[3] }));
+    });
+  }
+
+  lastActivitySlots(system: string, fromDay: number, toDay: number): Promise<StationSlot[]> {
+    return settle(() => {
+      const p = this.parts();
+      const dict = p.ctx.dict;
+      const systemId = dict.findSystemId(system);
+      if (systemId === undefined) return [];
+      const rows = p.lastActivitySlots.all(systemId, fromDay, toDay) as [number, number][];
+      return rows.map((r) => ({
+        stationId: dict.stationKey(r[0]),
+        day: Math.floor(r[1] / 144),
+        slot: r[1] % 144,
+      }));
+    });
+  }
+
+  scanActivity(
+    system: string,
+    fromDay: number,
+    toDay: number,
+    visit: (slot: SlotCount) => void,
+  ): Promise<void> {
+    return settle(() => {
+      const p = this.parts();
+      const dict = p.ctx.dict;
+      const systemId = dict.findSystemId(system);
+      if (systemId === undefined) return;
+      // iterate(): one row at a time, each garbage before the next (young generation only).
+      const rows = p.selectActivity.iterate(systemId, fromDay, toDay) as IterableIterator<
+        [number, number, number, number, number]
+      >;
+      for (const r of rows)
+        visit({ stationId: dict.stationKey(r[0]), day: r[1], slot: r[2], rented: r[3], returned: r[4] });
     });
   }
 

@@ -10,7 +10,7 @@
  * (day, slot) instead (see store.ts).
  */
 export const sql = `
--- The producer's diff state, packed (state-codec.ts): a full image every DIFF_IMAGE_EVERY
+-- The producer's diff state, packed (../../codec/state.ts): a full image every DIFF_IMAGE_EVERY
 -- documents, and in between one delta row per document (changed stations, removals, capacity
 -- changes). Loading = the image + the deltas after it. One small row per document instead of one
 -- upsert per changed station keeps commitDiff cheap.
