@@ -6,8 +6,16 @@ import type { BikeType } from '../feed/model.js';
 import { createRng, type Rng } from './prng.js';
 
 /** Station faults are named after the state a detector should reach. */
-export const STATION_FAULT_KINDS = ['locked', 'rent_blocked', 'return_blocked', 'stuck_bikes'] as const;
+export const STATION_FAULT_KINDS = [
+  'locked',
+  'rent_blocked',
+  'return_blocked',
+  'stuck_bikes',
+  'docks_blocked',
+] as const;
 export type StationFaultKind = (typeof STATION_FAULT_KINDS)[number];
+/** Kinds drawn `faultsPerKind` times, before the outages (the first harness's plan, unchanged). */
+const MAIN_KINDS = ['locked', 'rent_blocked', 'return_blocked', 'stuck_bikes'] as const;
 export type FaultKind = StationFaultKind | 'outage';
 
 export interface StationFault {
@@ -18,7 +26,7 @@ export interface StationFault {
   endSec: number;
   /** Busyness of the station in the real trace (rentals + returns per observed hour). */
   eventsPerHour: number;
-  /** stuck_bikes only: bikes that never leave. */
+  /** stuck_bikes: bikes that never leave; docks_blocked: free docks that never take a bike. */
   stuckBikes: number;
   /**
    * Filled by the harness from the real trace (ground truth, never shown to a detector): events the
@@ -28,6 +36,8 @@ export interface StationFault {
   expectedEvents?: number;
   firstExpectedSec?: number | null;
   realEvents?: number;
+  /** stuck_bikes: real rentals of the pinned type the fault refused (0: it never showed). */
+  deniedEvents?: number;
 }
 
 export interface OutageFault {
@@ -71,8 +81,18 @@ export interface PlanOptions {
   warmupSec: number;
   faultsPerKind: number;
   outages: number;
+  /**
+   * docks_blocked faults (default 0), drawn after the outages so that every other fault of a seed
+   * stays the same whether they are asked for or not. Their durations follow stuckMaxDurationSec.
+   */
+  blockedDocksFaults?: number;
   minDurationSec?: number; // default 1 h
   maxDurationSec?: number; // default 24 h
+  /**
+   * Longest stuck_bikes fault (default maxDurationSec). Stuck bikes matter over days; longer faults
+   * are drawn with the same number of random draws, so the other kinds' faults stay the same.
+   */
+  stuckMaxDurationSec?: number;
   minOutageSec?: number; // default 10 min
   maxOutageSec?: number; // default 3 h
   /** Free time kept around each fault at a station (its precision neighbourhood). Default 24 h. */
@@ -101,11 +121,12 @@ export function planFaults(stations: readonly StationSummary[], opts: PlanOption
   const taken = new Map<string, Array<[number, number]>>();
   const faults: Fault[] = [];
   let id = 1;
-  for (const kind of STATION_FAULT_KINDS) {
+  for (const kind of MAIN_KINDS) {
     for (let n = 0; n < opts.faultsPerKind; n++) {
       const band = bands[n % bands.length];
       if (!band) break;
-      const placed = placeOne(rng, band.list, from, opts.endSec, minDur, maxDur, sep, taken);
+      const longest = kind === 'stuck_bikes' ? (opts.stuckMaxDurationSec ?? maxDur) : maxDur;
+      const placed = placeOne(rng, band.list, from, opts.endSec, minDur, longest, sep, taken);
       if (!placed) continue;
       faults.push({
         id: id++,
@@ -131,6 +152,22 @@ export function planFaults(stations: readonly StationSummary[], opts: PlanOption
       faults.push({ id: id++, kind: 'outage', startSec: start, endSec: start + dur });
       break;
     }
+  }
+  for (let n = 0; n < (opts.blockedDocksFaults ?? 0); n++) {
+    const band = bands[n % bands.length];
+    if (!band) break;
+    const longest = opts.stuckMaxDurationSec ?? maxDur;
+    const placed = placeOne(rng, band.list, from, opts.endSec, minDur, longest, sep, taken);
+    if (!placed) continue;
+    faults.push({
+      id: id++,
+      kind: 'docks_blocked',
+      stationId: placed.station.stationId,
+      startSec: placed.startSec,
+      endSec: placed.endSec,
+      eventsPerHour: placed.station.eventsPerHour,
+      stuckBikes: rng.int(1, 3),
+    });
   }
   return faults;
 }

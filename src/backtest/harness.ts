@@ -30,6 +30,10 @@ export interface BacktestConfig {
   /** Used when the archive holds no system_information. */
   timeZone?: string;
   onProgress?: (pass: 1 | 2, fraction: number) => void;
+  /** Longest stuck_bikes / docks_blocked fault in hours (default 24, as every kind). */
+  stuckMaxHours?: number;
+  /** docks_blocked faults to inject (default 0; drawn after the others, which stay the same). */
+  blockedDocksFaults?: number;
 }
 
 export interface BacktestResult {
@@ -84,6 +88,8 @@ export async function backtest(cfg: BacktestConfig): Promise<BacktestResult> {
     warmupSec,
     faultsPerKind: cfg.faultsPerKind,
     outages: cfg.outages,
+    ...(cfg.stuckMaxHours === undefined ? {} : { stuckMaxDurationSec: cfg.stuckMaxHours * 3600 }),
+    ...(cfg.blockedDocksFaults === undefined ? {} : { blockedDocksFaults: cfg.blockedDocksFaults }),
   });
   for (const f of faults) {
     if (f.kind === 'outage') continue;
@@ -136,7 +142,12 @@ export async function backtest(cfg: BacktestConfig): Promise<BacktestResult> {
     if (cfg.onProgress && (docs & 63) === 0) cfg.onProgress(2, item.bytes / Math.max(1, stats2.totalBytes));
   }
   const t2 = performance.now();
-  for (const f of faults) if (f.kind !== 'outage') f.realEvents = injector.realEvents.get(f.id) ?? 0;
+  for (const f of faults) {
+    if (f.kind === 'outage') continue;
+    f.realEvents = injector.realEvents.get(f.id) ?? 0;
+    if (f.kind === 'stuck_bikes' || f.kind === 'docks_blocked')
+      f.deniedEvents = injector.deniedEvents.get(f.id) ?? 0;
+  }
 
   const exposures: StationExposure[] = [];
   for (const [stationId, sec] of exposure.uninjected) {

@@ -14,7 +14,7 @@ export {
   type PlanOptions,
 } from './faults.js';
 export { FaultInjector, type InjectionStats } from './inject.js';
-export { episodesFrom, ALARM_STATES, type AlarmEpisode } from './episodes.js';
+export { episodesFrom, ALARM_STATES, STUCK_STATES, type AlarmEpisode } from './episodes.js';
 export {
   scoreDetector,
   quantile,

@@ -116,6 +116,62 @@ describe('FaultInjector', () => {
     expect(a[3]).toEqual([3, 1, 6]); // real 2 m → shown 3, one dock less
   });
 
+  it('stuck_bikes: invents no bike; holds them as they dock; never beyond the slots', () => {
+    const empty: Array<[number, number, number]> = [
+      [0, 0, 10], // before the fault: no bike at all
+      [0, 0, 10], // fault starts: nothing to hold, nothing shown
+      [2, 0, 8], // two returned: both held (k = 3)
+      [0, 0, 10], // real rentals of both: they could not leave
+      [5, 0, 5], // five returned: a third is held
+      [1, 0, 9],
+    ];
+    expect(at(run([fault('stuck_bikes', 600, 99_999, 3)], trace(empty)))).toEqual([
+      [0, 0, 10],
+      [0, 0, 10],
+      [2, 0, 8],
+      [2, 0, 8],
+      [5, 0, 5],
+      [3, 0, 7],
+    ]);
+    const full: Array<[number, number, number]> = [
+      [4, 2, 4],
+      [1, 5, 4], // 3 mechanical held: 2 more than real, 2 docks fewer
+      [1, 9, 0], // real: full of e-bikes; 2 of those returns found no dock
+      [6, 4, 0],
+    ];
+    const a = at(run([fault('stuck_bikes', 600, 99_999, 3)], trace(full)));
+    expect(a).toEqual([
+      [4, 2, 4],
+      [3, 5, 2],
+      [3, 7, 0],
+      [6, 4, 0],
+    ]);
+    for (const c of a) expect(c[0]! + c[1]! + c[2]!).toBe(10);
+  });
+
+  it('docks_blocked: k free docks never take a bike; rentals stay real; refused returns counted', () => {
+    const docs: Array<[number, number, number]> = [
+      [4, 2, 4],
+      [3, 2, 5], // a rental
+      [9, 2, 0], // six returns: four docks work (one of the five free is broken), two refused
+      [5, 2, 4], // four rentals
+      [9, 2, 0], // four returns: all fit
+    ];
+    const inj = new FaultInjector([fault('docks_blocked', 600, 99_999, 1)]);
+    const out: StatusDocument[] = [];
+    for (const d of trace(docs)) out.push(inj.apply(d)!);
+    const a = at(out);
+    expect(a).toEqual([
+      [4, 2, 4],
+      [3, 2, 5],
+      [7, 2, 1],
+      [3, 2, 5],
+      [7, 2, 1],
+    ]);
+    for (const c of a) expect(c[0]! + c[1]! + c[2]!).toBe(10); // never beyond the slots
+    expect(inj.deniedEvents.get(1)).toBe(2);
+  });
+
   it('outage: removes exactly the documents inside [start, end)', () => {
     const docs = trace(REAL);
     const out = run([{ id: 9, kind: 'outage', startSec: 1200, endSec: 3000 }], docs);

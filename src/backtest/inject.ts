@@ -24,6 +24,11 @@ interface Active {
   /** The real trace's previous counts: its increases are returns, its decreases rentals. */
   prevReal: Counts | null;
   stuckType: BikeType;
+  /**
+   * stuck_bikes: bikes of stuckType held so far (rises as they dock, up to k; never falls);
+   * docks_blocked: broken free docks so far (rises as docks free up, up to k).
+   */
+  stuckHeld: number;
 }
 
 const TYPES: readonly BikeType[] = ['mechanical', 'electric', 'other'];
@@ -57,6 +62,11 @@ export class FaultInjector {
   readonly stats: InjectionStats = { documentsDropped: 0, stationObservationsRewritten: 0 };
   /** Bikes the real trace moved at each fault's station during its window (fault id → bikes). */
   readonly realEvents = new Map<number, number>();
+  /**
+   * stuck_bikes: rentals of the pinned type the real trace had that the fault refused (the held
+   * bikes could not leave); docks_blocked: returns refused. 0: the fault never showed.
+   */
+  readonly deniedEvents = new Map<number, number>();
 
   constructor(faults: readonly Fault[]) {
     this.pending = faults
@@ -90,6 +100,7 @@ export class FaultInjector {
         slots: 0,
         prevReal: null,
         stuckType: 'mechanical',
+        stuckHeld: 0,
       });
     }
     if (this.active.size === 0 && this.watched.size === 0) return doc;
@@ -111,6 +122,10 @@ export class FaultInjector {
       a.slots = bikesOf(start) + start.docksAvailable;
       a.prevReal = start;
       a.stuckType = stuckTypeOf(start);
+      a.stuckHeld =
+        a.fault.kind === 'docks_blocked'
+          ? Math.min(a.fault.stuckBikes, start.docksAvailable)
+          : Math.min(a.fault.stuckBikes, start[a.stuckType]);
     }
     const prev = a.prevReal!;
     const shown = a.shown;
@@ -138,13 +153,51 @@ export class FaultInjector {
         }
         shown.docksAvailable = a.slots - bikesOf(shown);
         break;
+      case 'docks_blocked': {
+        // k free docks never take a bike (a broken lock the feed counts as free). Rentals happen as
+        // in the real trace while bikes remain; returns only into the docks that work.
+        for (const t of TYPES) {
+          const rented = prev[t] - real[t];
+          if (rented > 0) shown[t] -= Math.min(rented, shown[t]);
+        }
+        // Docks freed by rentals may be broken ones: blocked docks rise to k as they free up.
+        a.stuckHeld = Math.min(a.fault.stuckBikes, Math.max(a.stuckHeld, a.slots - bikesOf(shown)));
+        for (const t of TYPES) {
+          const returned = real[t] - prev[t];
+          if (returned <= 0) continue;
+          const room = Math.max(0, a.slots - bikesOf(shown) - a.stuckHeld);
+          const taken = Math.min(returned, room);
+          shown[t] += taken;
+          if (taken < returned)
+            this.deniedEvents.set(a.fault.id, (this.deniedEvents.get(a.fault.id) ?? 0) + returned - taken);
+        }
+        shown.docksAvailable = a.slots - bikesOf(shown);
+        break;
+      }
       case 'stuck_bikes': {
-        // k bikes of one type never leave: the real trace, but never below k of that type.
+        // The first k bikes of one type found or docked there never leave: the real trace, but never
+        // below the bikes held so far. Bikes are never invented: a station with none of that type
+        // holds none until one is returned (the first version showed k at once, a return that
+        // never happened).
         const k = a.stuckType;
+        const before = shown[k] - prev[k]; // bikes held beyond the real trace until now
+        a.stuckHeld = Math.min(a.fault.stuckBikes, Math.max(a.stuckHeld, real[k]));
         Object.assign(shown, real);
-        const extra = Math.max(0, a.fault.stuckBikes - real[k]);
+        const extra = Math.max(0, a.stuckHeld - real[k]);
+        if (extra > before)
+          this.deniedEvents.set(a.fault.id, (this.deniedEvents.get(a.fault.id) ?? 0) + extra - before);
         shown[k] = real[k] + extra;
-        shown.docksAvailable = Math.max(0, real.docksAvailable - extra);
+        // The held bikes take docks the real trace's returns of other bikes used: those returns
+        // could not have happened (the station cannot hold more than it has slots).
+        let docks = real.docksAvailable - extra;
+        for (const t of TYPES) {
+          if (docks >= 0) break;
+          if (t === k) continue;
+          const refused = Math.min(-docks, shown[t]);
+          shown[t] -= refused;
+          docks += refused;
+        }
+        shown.docksAvailable = Math.max(0, docks);
         break;
       }
     }

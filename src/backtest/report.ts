@@ -50,10 +50,15 @@ export function formatReport(res: BacktestResult): string {
     'p50 after due',
   ];
   const rows = [header];
-  for (const kind of STATION_FAULT_KINDS)
-    for (const s of res.scores) rows.push(rateRow(kind, s.detector, s.byKind[kind]));
+  // Kinds that were injected (docks_blocked only when asked for).
+  const kinds = STATION_FAULT_KINDS.filter((k) => res.faults.some((f) => f.kind === k));
+  for (const kind of kinds) for (const s of res.scores) rows.push(rateRow(kind, s.detector, s.byKind[kind]));
   for (const s of res.scores) rows.push(rateRow('GOAL locks ≥2h, ≥1/h', s.detector, s.goalLocks));
   for (const s of res.scores) rows.push(rateRow('GOAL partial ≥2h, ≥1/h', s.detector, s.goalPartial));
+  for (const s of res.scores) rows.push(rateRow('stuck ≥2h, visible', s.detector, s.goalStuckVisible));
+  if (kinds.includes('docks_blocked'))
+    for (const s of res.scores)
+      rows.push(rateRow('blocked docks ≥2h, visible', s.detector, s.goalBlockedVisible));
   for (const s of res.scores)
     rows.push(rateRow('(old set: all-day avg ≥1/h)', s.detector, s.goalLocksStationAverage));
   out.push(
@@ -64,7 +69,7 @@ export function formatReport(res: BacktestResult): string {
   );
 
   const bandRows = [['recall by busyness', 'detector', ...BUSYNESS_BANDS.map((b) => b.label)]];
-  for (const kind of STATION_FAULT_KINDS) {
+  for (const kind of kinds) {
     for (const s of res.scores)
       bandRows.push([
         kind,
@@ -111,6 +116,12 @@ export function formatReport(res: BacktestResult): string {
     ]);
   }
   out.push(table(allRows), '');
+  const stuckRows = [['stuck bikes / blocked docks alarms', 'detector', 'hits', 'unexplained', '/100 sd']];
+  for (const s of res.scores) {
+    const k = s.stuckAlarms;
+    stuckRows.push(['', s.detector, String(k.hits), String(k.unexplained), num(k.per100StationDays)]);
+  }
+  out.push(table(stuckRows), '');
   out.push(
     'Unexplained alarms (outside every injected window; they may be real locks — look at these stations):',
   );

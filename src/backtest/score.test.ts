@@ -63,6 +63,66 @@ describe('planFaults', () => {
         expect(a.startSec >= b.endSec + 86_400 || b.startSec >= a.endSec + 86_400).toBe(true);
       }
   });
+
+  it('adds blocked-docks faults after the others, leaving every other fault of the seed as it was', () => {
+    const plain = planFaults(stations, opts);
+    const more = planFaults(stations, { ...opts, blockedDocksFaults: 8, stuckMaxDurationSec: 5 * 86_400 });
+    const docks = more.filter((f): f is StationFault => f.kind === 'docks_blocked');
+    expect(docks).toHaveLength(8);
+    const stuckLonger = planFaults(stations, { ...opts, stuckMaxDurationSec: 5 * 86_400 });
+    // Longer stuck faults change only stuck faults and what is drawn after them.
+    for (const kind of ['locked', 'rent_blocked', 'return_blocked'])
+      expect(stuckLonger.filter((f) => f.kind === kind)).toEqual(plain.filter((f) => f.kind === kind));
+    expect(more.filter((f) => f.kind !== 'docks_blocked')).toEqual(stuckLonger);
+    for (const f of docks) expect([f.stuckBikes >= 1, f.stuckBikes <= 3]).toEqual([true, true]);
+  });
+});
+
+describe('scoreDetector: stuck bikes and blocked docks', () => {
+  it('scores stuck alarms apart: hits on stuck faults, never masking nor inflating lock alarms', () => {
+    const faults: Fault[] = [
+      {
+        id: 1,
+        kind: 'stuck_bikes',
+        stationId: 'a',
+        startSec: 100 * H,
+        endSec: 130 * H,
+        eventsPerHour: 2,
+        stuckBikes: 1,
+        deniedEvents: 3,
+      },
+      {
+        id: 2,
+        kind: 'locked',
+        stationId: 'b',
+        startSec: 100 * H,
+        endSec: 110 * H,
+        eventsPerHour: 2,
+        stuckBikes: 0,
+      },
+    ];
+    const exposure = [
+      { stationId: 'a', eventsPerHour: 2, uninjectedSec: 50 * 86_400 },
+      { stationId: 'b', eventsPerHour: 2, uninjectedSec: 50 * 86_400 },
+    ];
+    const changes = [
+      change('b', 90 * H, 'ok', 'bikes_stuck'), // a real stuck bike at b, before b's lock
+      change('b', 104 * H, 'bikes_stuck', 'locked'), // the lock is still found (not masked)
+      change('b', 111 * H, 'locked', 'ok'),
+      change('a', 120 * H, 'ok', 'bikes_stuck'), // hit, 20 h after the start
+      change('a', 131 * H, 'bikes_stuck', 'ok'),
+    ];
+    const s = scoreDetector('d', faults, episodesFrom(changes), exposure, 500 * H);
+    expect(s.byKind.locked.detected).toBe(1);
+    expect(s.byKind.locked.delayMedianSec).toBe(4 * H);
+    expect(s.byKind.stuck_bikes.detected).toBe(1);
+    expect(s.byKind.stuck_bikes.rightState).toBe(1);
+    expect(s.goalStuckVisible.recall).toBe(1);
+    expect(s.byKind.stuck_bikes.delayMedianSec).toBe(20 * H);
+    // b's stuck alarm is unexplained, in its own family; the lock family has none.
+    expect(s.falseAlarms.alarms).toBe(0);
+    expect(s.stuckAlarms).toMatchObject({ hits: 1, unexplained: 1 });
+  });
 });
 
 describe('scoreDetector', () => {

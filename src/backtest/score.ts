@@ -3,7 +3,8 @@
  *
  * How alarms are attributed (each alarm episode by the time it starts):
  * - `hit`: starts inside a station fault's window [start, end) at that station.
- * - `late`: starts within `lateSec` after a fault's end at that station (caused by the fault, useless).
+ * - `late`: starts within `lateSec` after a fault's end at that station (caused by the fault, useless),
+ *   or inside the window of a fault of the other family (a stuck-bikes fault that looks like a lock).
  * - `outage`: starts during a feed outage or within `outagePostSec` after it (any station), unless
  *   the detector's evidence shows the silence began over an hour before the outage.
  * - `unexplained`: everything else. Real locks already in the trace are unknown, so these are not
@@ -22,7 +23,7 @@ import {
   type StationFault,
   type StationFaultKind,
 } from './faults.js';
-import type { AlarmEpisode } from './episodes.js';
+import type { AlarmEpisode, AlarmFamily } from './episodes.js';
 
 const PRE_SILENCE_SEC = 3600;
 
@@ -53,6 +54,8 @@ export interface FaultOutcome {
   windowPerHour: number;
   /** Bikes the real trace moved there during the window (0: the fault was invisible). */
   realEvents: number | null;
+  /** stuck_bikes: rentals the fault refused (0: the feed looked exactly like the real one). */
+  deniedEvents: number | null;
   /** An alarm was already up when the fault began: neither hit nor miss. */
   masked: boolean;
   /** From the injection start (what riders live through). */
@@ -83,6 +86,13 @@ export interface DetectorScore {
   /** The issue's goals: locks ≥ 2 h at stations with ≥ 1 event/h, and the same for partial locks. */
   goalLocks: Rates;
   goalPartial: Rates;
+  /**
+   * Stuck bikes ≥ 2 h that showed at all: the real trace rented a held bike at least once, so the
+   * faulty feed differs from the real one (most do not: the pinned type never ran that low).
+   */
+  goalStuckVisible: Rates;
+  /** The same for docks_blocked (a return was refused at least once). */
+  goalBlockedVisible: Rates;
   /** The first harness's goal set (station's all-day average ≥ 1/h), kept for comparison. */
   goalLocksStationAverage: Rates;
   /**
@@ -104,6 +114,11 @@ export interface DetectorScore {
     per100StationDays: number | null;
     byBand: Array<{ alarms: number; stationDays: number; per100StationDays: number | null }>;
   };
+  /**
+   * Stuck bikes / blocked docks alarms (their own family): hits on stuck_bikes faults, and
+   * unexplained ones per 100 station-days (not in `falseAlarms`, which is about locks).
+   */
+  stuckAlarms: { hits: number; unexplained: number; per100StationDays: number | null };
   outages: { outages: number; alarms: number; expectedByChance: number };
   unexplainedTop: Array<{ stationId: string; alarms: number; alarmHours: number; eventsPerHour: number }>;
   outcomes: FaultOutcome[];
@@ -113,8 +128,13 @@ const RIGHT_STATE: Record<StationFaultKind, DetectedState> = {
   locked: 'locked',
   rent_blocked: 'rent_blocked',
   return_blocked: 'return_blocked',
-  stuck_bikes: 'rent_blocked',
+  stuck_bikes: 'bikes_stuck',
+  docks_blocked: 'docks_blocked',
 };
+
+/** Which alarm family a fault should raise (stuck bikes: the stuck family; the rest: locks). */
+const familyOf = (kind: StationFaultKind): AlarmFamily =>
+  kind === 'stuck_bikes' || kind === 'docks_blocked' ? 'stuck' : 'lock';
 
 export function scoreDetector(
   detector: string,
@@ -141,13 +161,16 @@ export function scoreDetector(
   const outcomes: FaultOutcome[] = [];
   const hood_: Map<number, { alarms: number; falses: number }> = new Map();
   for (const f of stationFaults) {
-    const list = byStation.get(f.stationId) ?? [];
+    const family = familyOf(f.kind);
+    const every = byStation.get(f.stationId) ?? [];
+    // Any alarm the fault caused is explained; only its own family's can be a hit.
+    for (const e of every) if (e.startSec >= f.startSec && e.startSec < f.endSec + lateSec) attributed.add(e);
+    const list = every.filter((e) => e.family === family);
     const masked = list.some((e) => e.startSec < f.startSec && (e.endSec === null || e.endSec > f.startSec));
     const hit = list.find((e) => e.startSec >= f.startSec && e.startSec < f.endSec);
     let alarms = 0;
     let falses = 0;
     for (const e of list) {
-      if (e.startSec >= f.startSec && e.startSec < f.endSec + lateSec) attributed.add(e);
       if (e.startSec < f.startSec - hood || e.startSec >= f.endSec + hood) continue;
       alarms++;
       if (!(e.startSec >= f.startSec && e.startSec < f.endSec)) falses++;
@@ -165,6 +188,7 @@ export function scoreDetector(
       windowPerHour:
         f.expectedEvents === undefined ? f.eventsPerHour : f.expectedEvents / (durationSec / 3600),
       realEvents: f.realEvents ?? null,
+      deniedEvents: f.deniedEvents ?? null,
       masked,
       delaySec,
       delayAfterDueSec: delaySec === null || !hit ? null : Math.max(0, hit.startSec - dueSec),
@@ -192,10 +216,15 @@ export function scoreDetector(
   const perStation = new Map<string, { alarms: number; alarmSec: number }>();
   let unexplained = 0;
   let unexplainedShort = 0;
+  let stuckUnexplained = 0;
   for (const e of episodes) {
     if (attributed.has(e)) continue;
     const x = expByStation.get(e.stationId);
     if (!x) continue; // only alarms after the warm-up, at stations with exposure
+    if (e.family === 'stuck') {
+      stuckUnexplained++;
+      continue;
+    }
     unexplained++;
     if (e.endSec !== null && e.endSec - e.startSec < 3600) unexplainedShort++;
     bandAlarms[bandOf(x.eventsPerHour)]!.alarms++;
@@ -218,21 +247,30 @@ export function scoreDetector(
     };
   }
   const goal = (o: FaultOutcome) => o.durationSec >= 7200 && o.windowPerHour >= 1;
-  const hits = [...attributed].filter((e) => isHit(e, stationFaults)).length;
-  const late = attributed.size - hits - outageAlarms;
-  const all = hits + late + outageAlarms + unexplained;
+  const lockAttributed = [...attributed].filter((e) => e.family === 'lock');
+  const hits = lockAttributed.filter((e) => isHit(e, stationFaults)).length;
+  const stuckHits = [...attributed].filter((e) => e.family === 'stuck' && isHit(e, stationFaults)).length;
+  const lockOutage = lockAttributed.filter((e) => !isCaused(e, stationFaults, lateSec)).length;
+  const late = lockAttributed.length - hits - lockOutage;
+  const all = hits + late + lockOutage + unexplained;
   return {
     detector,
     byKind,
     goalLocks: rates((o) => o.kind === 'locked' && goal(o)),
     goalPartial: rates((o) => (o.kind === 'rent_blocked' || o.kind === 'return_blocked') && goal(o)),
+    goalStuckVisible: rates(
+      (o) => o.kind === 'stuck_bikes' && o.durationSec >= 7200 && (o.deniedEvents ?? 0) >= 1,
+    ),
+    goalBlockedVisible: rates(
+      (o) => o.kind === 'docks_blocked' && o.durationSec >= 7200 && (o.deniedEvents ?? 0) >= 1,
+    ),
     goalLocksStationAverage: rates(
       (o) => o.kind === 'locked' && o.durationSec >= 7200 && o.eventsPerHour >= 1,
     ),
     alarmsAll: {
       hits,
       late,
-      outage: outageAlarms,
+      outage: lockOutage,
       unexplained,
       unexplainedUnder1h: unexplainedShort,
       precisionAll: all > 0 ? hits / all : null,
@@ -246,6 +284,11 @@ export function scoreDetector(
         stationDays: b.sec / 86_400,
         per100StationDays: per100(b.alarms, b.sec),
       })),
+    },
+    stuckAlarms: {
+      hits: stuckHits,
+      unexplained: stuckUnexplained,
+      per100StationDays: per100(stuckUnexplained, totalSec),
     },
     outages: { outages: outages.length, alarms: outageAlarms, expectedByChance: chance },
     unexplainedTop: [...perStation.entries()]
@@ -261,9 +304,22 @@ export function scoreDetector(
   };
 }
 
-/** An episode that starts inside a fault window at its station. */
+/** An episode that starts inside a fault window or its late margin at its station. */
+function isCaused(e: AlarmEpisode, faults: readonly StationFault[], lateSec: number): boolean {
+  return faults.some(
+    (f) => f.stationId === e.stationId && e.startSec >= f.startSec && e.startSec < f.endSec + lateSec,
+  );
+}
+
+/** An episode that starts inside the window of a fault of its own family at its station. */
 function isHit(e: AlarmEpisode, faults: readonly StationFault[]): boolean {
-  return faults.some((f) => f.stationId === e.stationId && e.startSec >= f.startSec && e.startSec < f.endSec);
+  return faults.some(
+    (f) =>
+      f.stationId === e.stationId &&
+      familyOf(f.kind) === e.family &&
+      e.startSec >= f.startSec &&
+      e.startSec < f.endSec,
+  );
 }
 
 function ratesOf(

@@ -19,6 +19,10 @@ export interface BacktestCliOptions {
   outages?: number | string;
   minHistoryDays?: number | string;
   gapThresholdSec?: number | string;
+  /** Longest stuck_bikes / docks_blocked fault, hours (default 24): stuck bikes are a matter of days. */
+  stuckMaxHours?: number | string;
+  /** docks_blocked faults (default 0; drawn after the others, which stay the same). */
+  blockedDocksFaults?: number | string;
   /** Write machine-readable results here. */
   json?: string;
   /** Include every state change in the JSON. */
@@ -65,6 +69,12 @@ export async function runBacktest(opts: BacktestCliOptions): Promise<BacktestRes
       outages: int('outages', opts.outages, 12),
       minHistoryDays: int('min-history-days', opts.minHistoryDays, 7),
       ...(gap === undefined ? {} : { gapThresholdSec: gap }),
+      ...(opts.stuckMaxHours === undefined
+        ? {}
+        : { stuckMaxHours: int('stuck-max-hours', opts.stuckMaxHours, 24, 1) }),
+      ...(opts.blockedDocksFaults === undefined
+        ? {}
+        : { blockedDocksFaults: int('blocked-docks-faults', opts.blockedDocksFaults, 0) }),
       onProgress: (pass, fraction) => {
         if (!bar) return;
         if (pass !== lastPass) {

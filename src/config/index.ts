@@ -48,7 +48,7 @@ export const configSchema = z.object({
   database: z.string().min(1).default('./data/dockwatch.sqlite'),
   host: z.string().min(1).default('127.0.0.1'),
   port: z.coerce.number().int().min(0).max(65535).default(8080),
-  detector: z.string().min(1).default('seed'),
+  detector: z.string().min(1).default('poisson'),
   minHistoryDays: z.coerce.number().int().min(0).max(60).default(7),
   retentionDays: positiveInt('retention').max(3650).default(60),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

@@ -39,3 +39,20 @@ export function binnedHazard(m: number): number {
   if (m < 0.02) return m;
   return -Math.log(1 - (m < 0.95 ? m : 0.95));
 }
+
+/**
+ * Float64Array ↔ base64, for checkpoints: exact (the bytes themselves, little-endian as on every
+ * host Node runs on here), about 11 characters a number instead of up to 24 as JSON numbers, and
+ * no per-number formatting. Plain arrays (older checkpoints) are read too.
+ */
+export function packF64(a: Float64Array): string {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+}
+
+export function unpackF64(x: string | readonly number[]): Float64Array {
+  if (typeof x !== 'string') return Float64Array.from(x);
+  const bytes = Buffer.from(x, 'base64');
+  const out = new Float64Array(bytes.byteLength / 8);
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
+}

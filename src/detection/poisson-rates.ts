@@ -11,20 +11,24 @@
  * station's own level (itself shrunk toward the system's mean rate) times the system's shape for
  * that hour, so a new or quiet station is neither ignored nor judged on three data points.
  */
+import { packF64, unpackF64 } from './poisson-math.js';
+import type { PackReader, PackWriter } from './poisson-pack.js';
+
 export const BUCKETS = 48;
 
 /** Pseudo-hours of exposure that the prior weighs, per bucket and for the station level. */
 const BUCKET_PRIOR_HOURS = 3;
 const LEVEL_PRIOR_HOURS = 12;
 
+/** Arrays as base64 Float64 (packF64), or plain numbers (checkpoints before the packing). */
 export interface RateTableState {
   stations: number;
-  n: number[];
-  e: number[];
-  stationN: number[];
-  stationE: number[];
-  sysN: number[];
-  sysE: number[];
+  n: string | number[];
+  e: string | number[];
+  stationN: string | number[];
+  stationE: string | number[];
+  sysN: string | number[];
+  sysE: string | number[];
   sysTotalN: number;
   sysTotalE: number;
 }
@@ -126,26 +130,54 @@ export class RateTable {
     const m = this.stations;
     return {
       stations: m,
-      n: Array.from(this.n.subarray(0, m * BUCKETS)),
-      e: Array.from(this.e.subarray(0, m * BUCKETS)),
-      stationN: Array.from(this.stationN.subarray(0, m)),
-      stationE: Array.from(this.stationE.subarray(0, m)),
-      sysN: Array.from(this.sysN),
-      sysE: Array.from(this.sysE),
+      n: packF64(this.n.subarray(0, m * BUCKETS)),
+      e: packF64(this.e.subarray(0, m * BUCKETS)),
+      stationN: packF64(this.stationN.subarray(0, m)),
+      stationE: packF64(this.stationE.subarray(0, m)),
+      sysN: packF64(this.sysN),
+      sysE: packF64(this.sysE),
       sysTotalN: this.sysTotalN,
       sysTotalE: this.sysTotalE,
     };
   }
 
+  /** The same numbers as save(), as binary columns (checkpoint version 3). */
+  pack(w: PackWriter): void {
+    const m = this.stations;
+    w.f64(Float64Array.of(m, this.sysTotalN, this.sysTotalE));
+    w.f64(this.n.subarray(0, m * BUCKETS));
+    w.f64(this.e.subarray(0, m * BUCKETS));
+    w.f64(this.stationN.subarray(0, m));
+    w.f64(this.stationE.subarray(0, m));
+    w.f64(this.sysN);
+    w.f64(this.sysE);
+  }
+
+  static unpack(r: PackReader): RateTable {
+    const [m, sysTotalN, sysTotalE] = r.f64('rates header', 3) as unknown as [number, number, number];
+    if (!Number.isSafeInteger(m) || m < 0) throw new Error(`poisson checkpoint: bad station count ${m}`);
+    const t = new RateTable(Math.max(16, m));
+    if (m > 0) t.ensure(m - 1);
+    t.n.set(r.f64('rates n', m * BUCKETS));
+    t.e.set(r.f64('rates e', m * BUCKETS));
+    t.stationN.set(r.f64('rates stationN', m));
+    t.stationE.set(r.f64('rates stationE', m));
+    t.sysN.set(r.f64('rates sysN', BUCKETS));
+    t.sysE.set(r.f64('rates sysE', BUCKETS));
+    t.sysTotalN = sysTotalN;
+    t.sysTotalE = sysTotalE;
+    return t;
+  }
+
   static restore(s: RateTableState): RateTable {
     const t = new RateTable(Math.max(16, s.stations));
     if (s.stations > 0) t.ensure(s.stations - 1);
-    t.n.set(s.n);
-    t.e.set(s.e);
-    t.stationN.set(s.stationN);
-    t.stationE.set(s.stationE);
-    t.sysN.set(s.sysN);
-    t.sysE.set(s.sysE);
+    t.n.set(unpackF64(s.n));
+    t.e.set(unpackF64(s.e));
+    t.stationN.set(unpackF64(s.stationN));
+    t.stationE.set(unpackF64(s.stationE));
+    t.sysN.set(unpackF64(s.sysN));
+    t.sysE.set(unpackF64(s.sysE));
     t.sysTotalN = s.sysTotalN;
     t.sysTotalE = s.sysTotalE;
     return t;

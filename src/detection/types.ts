@@ -10,6 +10,8 @@ export const DETECTED_STATES = [
   'locked', // neither rentals nor returns happen although they should
   'rent_blocked', // bikes cannot leave (returns still happen)
   'return_blocked', // bikes cannot be docked (rentals still happen)
+  'bikes_stuck', // some bikes of a type never leave while others are rented
+  'docks_blocked', // some free docks never take a bike while returns go on
 ] as const;
 export type DetectedState = (typeof DETECTED_STATES)[number];
 

@@ -3,9 +3,43 @@
  * never holds more than a page), written to an in-memory buffer that is handed out and emptied
  * after every group — the file streams out while the range is still being read.
  */
-import { ByteWriter, ParquetWriter, schemaFromColumnData } from 'hyparquet-writer';
-import type { BasicType } from 'hyparquet-writer';
+import type { BasicType, ByteWriter } from 'hyparquet-writer';
 import type { ColumnType, ExportColumn } from './columns.js';
+
+type HyparquetWriter = typeof import('hyparquet-writer');
+/** A ByteWriter whose bytes are taken away at each flush (after each row group, and at the end). */
+interface ChunkWriter extends ByteWriter {
+  take(): Buffer[];
+}
+
+/**
+ * hyparquet-writer (and the hyparquet reader it imports) is loaded by the first Parquet export,
+ * not by every `dockwatch watch`: most never serve one (memory: docs/performance.md §3).
+ */
+let library: Promise<{ lib: HyparquetWriter; newChunkWriter: (size: number) => ChunkWriter }> | undefined;
+function loadLibrary(): NonNullable<typeof library> {
+  library ??= import('hyparquet-writer').then((lib) => {
+    class Chunks extends lib.ByteWriter implements ChunkWriter {
+      readonly chunks: Buffer[] = [];
+
+      flush(): void {
+        if (this.index === 0) return;
+        this.chunks.push(Buffer.from(this.buffer.slice(0, this.index)));
+        this.index = 0;
+      }
+
+      override finish(): void {
+        this.flush();
+      }
+
+      take(): Buffer[] {
+        return this.chunks.splice(0, this.chunks.length);
+      }
+    }
+    return { lib, newChunkWriter: (size: number) => new Chunks(size) };
+  });
+  return library;
+}
 
 export const PARQUET_CONTENT_TYPE = 'application/vnd.apache.parquet';
 
@@ -18,34 +52,17 @@ const PARQUET_TYPES: Record<ColumnType, BasicType> = {
   time: 'TIMESTAMP',
 };
 
-/** A ByteWriter whose bytes are taken away at each flush (after each row group, and at the end). */
-class ChunkWriter extends ByteWriter {
-  readonly chunks: Buffer[] = [];
-
-  flush(): void {
-    if (this.index === 0) return;
-    this.chunks.push(Buffer.from(this.buffer.slice(0, this.index)));
-    this.index = 0;
-  }
-
-  override finish(): void {
-    this.flush();
-  }
-
-  take(): Buffer[] {
-    return this.chunks.splice(0, this.chunks.length);
-  }
-}
-
 export async function* parquetChunks<R>(
   columns: readonly ExportColumn<R>[],
   pages: AsyncIterable<R[]>,
   metadata: Record<string, string> = {},
 ): AsyncGenerator<Buffer> {
+  const { lib, newChunkWriter } = await loadLibrary();
+  const { ParquetWriter, schemaFromColumnData } = lib;
   const schema = schemaFromColumnData({
     columnData: columns.map((c) => ({ name: c.name, data: [], type: PARQUET_TYPES[c.type], nullable: true })),
   });
-  const writer = new ChunkWriter(1 << 20);
+  const writer = newChunkWriter(1 << 20);
   const pq = new ParquetWriter({
     writer,
     schema,

@@ -8,7 +8,7 @@
 import type { CorrectedStation } from './source.js';
 
 export interface DockwatchExtension {
-  /** Shown state: ok, locked, rent_blocked, return_blocked, learning, or the feed's closed / inactive / not_renting / not_returning. */
+  /** Shown state: ok, locked, rent_blocked, return_blocked, bikes_stuck, docks_blocked, learning, or the feed's closed / inactive / not_renting / not_returning. */
   _dockwatch_state: string;
   /** 0..1; absent while the station has not been judged yet. */
   _dockwatch_confidence?: number;
