@@ -194,10 +194,15 @@ export interface ChildOutcome {
   stdout: string;
   stderr: string;
   wallSec: number;
-  /** Peak RSS: the child's own getrusage when it could report it, else the highest VmHWM polled. */
+  /**
+   * Peak RSS of the child itself: its VmHWM read at exit (bench/rusage-preload.js), else the highest
+   * VmHWM polled; getrusage's ru_maxrss only without /proc (it includes the parent's RSS at fork).
+   */
   peakRssBytes: number;
   /** Where peakRssBytes comes from. */
-  peakRssSource: 'getrusage' | 'proc';
+  peakRssSource: 'vmhwm' | 'getrusage' | 'proc';
+  /** getrusage ru_maxrss of the child (inflated by the parent's RSS at fork; for comparison). */
+  ruMaxRssBytes: number | null;
   /** User + system CPU of the child (null when it died before reporting). */
   cpuSec: number | null;
   /** process.memoryUsage() in MB at the highest RSS sampled, and each field's maximum. */
@@ -206,6 +211,8 @@ export interface ChildOutcome {
 
 /** What bench/rusage-preload.js writes at the child's exit. */
 interface RusageReport {
+  /** The child's own /proc/self/status VmHWM at exit; null without /proc. */
+  vmHwmBytes: number | null;
   maxRssBytes: number;
   userCpuSec: number;
   systemCpuSec: number;
@@ -303,8 +310,16 @@ export function spawnMeasured(
         stdout,
         stderr,
         wallSec,
-        peakRssBytes: usage ? Math.max(usage.maxRssBytes, hwm) : hwm,
-        peakRssSource: usage ? 'getrusage' : 'proc',
+        peakRssBytes:
+          usage === null
+            ? hwm
+            : usage.vmHwmBytes !== null
+              ? Math.max(usage.vmHwmBytes, hwm)
+              : hwm > 0
+                ? hwm
+                : usage.maxRssBytes,
+        peakRssSource: usage?.vmHwmBytes != null ? 'vmhwm' : hwm > 0 ? 'proc' : usage ? 'getrusage' : 'proc',
+        ruMaxRssBytes: usage ? usage.maxRssBytes : null,
         cpuSec: usage ? usage.userCpuSec + usage.systemCpuSec : null,
         memory: usage ? { atPeakMB: usage.memoryAtPeakMB, maximaMB: usage.memoryMaximaMB } : null,
       });

@@ -5,7 +5,11 @@
  *       SQLite) in a child process, whose summary gives the rate and whose getrusage the peak RSS.
  * Goals: (b) ≥ 70 % of (a); peak RSS of (b) ≤ 200 MB.
  *
- *   npx tsx bench/replay-throughput.ts [--archive <dir>] [--bare-runs 2] [--node-args "<node flags>"] [--keep]
+ *   npx tsx bench/replay-throughput.ts [--archive <dir>] [--bare-runs 2] [--detector seed] [--single-thread]
+ *                                      [--node-args "<node flags>"] [--keep]
+ *
+ * --detector: the replay's detector (default seed, the reference, whatever the configured default).
+ * --single-thread: replay with --no-reader-thread (archive reading on the pipeline's thread too).
  *
  * The bare loop runs before and after the replay (--bare-runs 2, the default) and the two are
  * averaged, so a burst of load from other processes weighs less on the ratio. Rates are given per
@@ -17,6 +21,7 @@ import { createBrotliDecompress } from 'node:zlib';
 import {
   MB,
   assertBuilt,
+  flag,
   cliPath,
   cpuSecSince,
   fileBytes,
@@ -109,6 +114,8 @@ async function main(): Promise<void> {
   const notBuilt = assertBuilt();
   if (notBuilt) return reportSkipped(BENCH, notBuilt);
   const bareRuns = Math.max(1, Math.round(numberOption('bare-runs', 2)));
+  // Pinned, not the configured default: numbers stay comparable when the default detector changes.
+  const detector = option('detector', 'seed');
 
   const bare: BareRun[] = [];
   progress(`bare loop over ${path.relative(process.cwd(), statusFile)}`);
@@ -118,7 +125,9 @@ async function main(): Promise<void> {
   const database = path.join(dir, 'replay.sqlite');
   progress('dockwatch replay (full pipeline) in a child process');
   const loadBeforeReplay = loadAvg();
-  const measured = spawnMeasured(cliPath, ['replay', archive, '--json', '--fresh', '--database', database], {
+  const replayArgs = ['replay', archive, '--json', '--fresh', '--database', database, '--detector', detector];
+  if (flag('single-thread')) replayArgs.push('--no-reader-thread');
+  const measured = spawnMeasured(cliPath, replayArgs, {
     env: { DOCKWATCH_LOG_LEVEL: 'warn' },
     nodeArgs: nodeArgsOption(),
   });
@@ -181,6 +190,8 @@ async function main(): Promise<void> {
       observations: summary.stationObservations,
       events: summary.events,
       stateChanges: summary.stateChanges,
+      detector,
+      readerThread: !flag('single-thread'),
       processWallSec: round(out.wallSec, 2),
       obsPerCpuSec: pipelineCpuRate !== null ? round(pipelineCpuRate) : null,
       databaseMB: round(databaseBytes / MB, 1),

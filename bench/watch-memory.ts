@@ -5,13 +5,19 @@
  * Vélib' dialect, accelerated; a real `dockwatch watch` child polls it every second, so each poll
  * is one simulated minute, Vélib's own cadence. Its database is first pre-filled with `--prefill-days`
  * of the simulator's past (10-min steps), so the detector judges stations as in a running service,
- * and the API is read every few seconds as an open web page would.
+ * and the API is read every few seconds as an open web page would. The pre-fill runs the detector
+ * the watcher runs (`--detector`, default: the CLI's default): with another one the watcher would
+ * first re-read the whole log for its own detector, a restart after a change of detector, not the
+ * steady service this measures.
+ *
+ * The peak is the watcher's own VmHWM (bench/rusage-preload.js), never this process's memory.
  *
  *   npx tsx bench/watch-memory.ts [--sim-hours 1] [--speed 60] [--prefill-days 8] [--api-every-sec 5]
- *                                 [--node-args "--max-semi-space-size=2"] [--keep]
+ *                                 [--detector poisson] [--node-args "--max-semi-space-size=2"] [--keep]
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { configSchema } from '../src/config/index.js';
 import { prefillFromSimulator } from '../src/service/prefill.js';
 import { startSimulator, type StationSource } from '../src/sim/index.js';
 import { openSqliteStore } from '../src/storage/index.js';
@@ -24,6 +30,7 @@ import {
   makeTmpDir,
   nodeArgsOption,
   numberOption,
+  option,
   printTable,
   progress,
   report,
@@ -46,6 +53,7 @@ async function main(): Promise<void> {
   const speed = numberOption('speed', 60);
   const prefillDays = numberOption('prefill-days', 8);
   const apiEverySec = numberOption('api-every-sec', 5);
+  const detector = option('detector') ?? configSchema.shape.detector.parse(undefined);
   const velibDir = path.join(sharedDir, 'data/velib-2025-10');
   const stations: StationSource = existsSync(path.join(velibDir, 'station_information.json'))
     ? { path: velibDir }
@@ -76,6 +84,7 @@ async function main(): Promise<void> {
         timeZone: TIME_ZONE,
         untilSec: liveStartSec,
         stepSec: 600,
+        detector,
       });
       await store.close();
     } else {
@@ -113,6 +122,8 @@ async function main(): Promise<void> {
         '0',
         '--tile-url',
         '',
+        '--detector',
+        detector,
       ],
       {
         env: { DOCKWATCH_LOG_LEVEL: 'info' },
@@ -190,6 +201,8 @@ async function main(): Promise<void> {
       ...(out.cpuSec !== null ? { cpuSec: out.cpuSec } : {}),
       detail: {
         source: out.peakRssSource,
+        ruMaxRssMB: out.ruMaxRssBytes === null ? null : round(out.ruMaxRssBytes / MB, 1),
+        detector,
         nodeArgs: nodeArgsOption(),
         memoryAtPeakMB: out.memory?.atPeakMB ?? null,
         memoryMaximaMB: out.memory?.maximaMB ?? null,

@@ -137,6 +137,34 @@ describe('ActivityModel', () => {
     expect(restarted.slotCount('a', MIDNIGHT + 9 * 86_400 + 8 * 3600 + 300, 3)).toBe(1);
   });
 
+  it('loadSlot(), slot by slot in day order, rebuilds what load() rebuilds', () => {
+    const live = new ActivityModel({ timeZone: TZ });
+    const incs = observeDays(live, 0, 9);
+    incs.push(...live.apply(returned('a', MIDNIGHT + 9 * 86_400 + 30_000, 4)));
+    const byLoad = new ActivityModel({ timeZone: TZ });
+    byLoad.load(incs);
+    const bySlot = new ActivityModel({ timeZone: TZ });
+    for (const s of [...incs].sort((x, y) => x.day - y.day)) bySlot.loadSlot(s);
+    const now = MIDNIGHT + 9 * 86_400 + 30_100;
+    expect(bySlot.historyDays('a', now)).toBe(byLoad.historyDays('a', now));
+    for (let daysAgo = 0; daysAgo < 10; daysAgo++) {
+      for (const t of [now, MIDNIGHT + 9 * 86_400 + 8 * 3600 + 300]) {
+        expect(bySlot.slotCount('a', t, daysAgo)).toBe(byLoad.slotCount('a', t, daysAgo));
+        expect(bySlot.observedSec(DAY0 + 9 - daysAgo)).toBe(byLoad.observedSec(DAY0 + 9 - daysAgo));
+      }
+    }
+  });
+
+  it('saturates a slot at 255 rentals instead of wrapping around', () => {
+    const m = new ActivityModel({ timeZone: TZ });
+    const t = MIDNIGHT + 3600;
+    m.apply(rented('a', t, 200));
+    m.apply(rented('a', t, 100));
+    m.apply(returned('a', t, 7));
+    expect(m.slotCount('a', t, 0, 'rented')).toBe(255);
+    expect(m.slotCount('a', t, 0, 'returned')).toBe(7);
+  });
+
   it('windowCounts gives the same sums as slotCount, across midnight', () => {
     const m = new ActivityModel({ timeZone: TZ });
     for (let d = 0; d < 8; d++)
@@ -158,6 +186,29 @@ describe('ActivityModel', () => {
     }
     m.windowCounts('nobody', MIDNIGHT, 3, refs, out);
     expect([...out]).toEqual([0, 0, 0]);
+  });
+
+  it('windowCounts stays right when the ring moves on or a day list is reused between calls', () => {
+    const m = new ActivityModel({ timeZone: TZ, retainDays: 3 });
+    const t = MIDNIGHT + 2 * 86_400 + 8 * 3600;
+    for (const id of ['a', 'b']) for (let d = 0; d < 3; d++) m.apply(rented(id, t - d * 86_400, d + 1));
+    const out = new Float64Array(2);
+    const refs = [1, 2];
+    const sums = (id: string): number[] => refs.map((d) => m.slotCount(id, t, d));
+    m.windowCounts('a', t, 1, refs, out);
+    expect([...out]).toEqual([2, 3]);
+    m.windowCounts('b', t, 1, refs, out);
+    expect([...out]).toEqual(sums('b'));
+    // Same array, other days (a caller may reuse one): the answer follows the values.
+    refs[1] = 0;
+    m.windowCounts('a', t, 1, refs, out);
+    expect([...out]).toEqual([2, 1]);
+    // A new day takes the ring row of the oldest one: the same time now sees that day empty.
+    m.apply(rented('a', t + 86_400, 9));
+    refs[1] = 2;
+    m.windowCounts('a', t, 1, refs, out);
+    expect([...out]).toEqual([2, 0]);
+    expect([...out]).toEqual(sums('a'));
   });
 
   it('stays small: 1,500 stations with 29 days of activity', () => {

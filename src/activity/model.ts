@@ -12,7 +12,11 @@ export const OBSERVED_STATION_ID = '~observed';
 /** A day counts as history when the watcher saw the feed for more than half of it. */
 export const MIN_OBSERVED_DAY_SEC = 43_200;
 const DAY_SEC = 86_400;
-const MAX_COUNT = 65_535;
+/**
+ * Rentals (or returns) of one station in one 10-minute slot of one day: 255 is one every 2.4 s,
+ * beyond any real station; a byte each halves the model's memory (a count saturates, never wraps).
+ */
+const MAX_COUNT = 255;
 
 export interface ActivityModelOptions {
   timeZone: string;
@@ -24,8 +28,8 @@ export interface ActivityModelOptions {
  * Usual activity, in memory: rentals and returns per station, local day and ten-minute slot, for
  * the last `retainDays` local days (a ring of day rows; older days are forgotten as new ones start).
  *
- * Memory: one Uint16Array of 144 × retainDays × 2 counts per station (16.7 KB for 29 days), i.e.
- * about 25 MB for Vélib's 1,500 stations, instead of millions of small objects. Slot-major: the
+ * Memory: one Uint8Array of 144 × retainDays × 2 counts per station (8.4 KB for 29 days), i.e.
+ * about 12.5 MB for Vélib's 1,500 stations, instead of millions of small objects. Slot-major: the
  * days of one slot are contiguous, so reading a window on four reference days touches a few
  * neighbouring cache lines instead of four scattered rows.
  */
@@ -37,7 +41,7 @@ export class ActivityModel implements ActivityView {
   /** Observed (not blind) seconds per ring row and slot. */
   private readonly observedSlotSec: Uint16Array;
   private readonly observedDaySec: Int32Array;
-  private readonly stations = new Map<string, { counts: Uint16Array; firstDay: number }>();
+  private readonly stations = new Map<string, { counts: Uint8Array; firstDay: number }>();
   /** Set by feed_gap: the snapshot of the same document closes a blind interval. */
   private blindUntilSec = Number.NEGATIVE_INFINITY;
 
@@ -91,6 +95,15 @@ export class ActivityModel implements ActivityView {
       if (s.stationId === OBSERVED_STATION_ID) this.addObserved(s.day, s.slot, s.rented);
       else this.add(s.stationId, s.day, s.slot, s.rented, s.returned);
     }
+  }
+
+  /**
+   * Restores one persisted slot (after a restart), for slots streamed oldest day first: a day older
+   * than the ring holds is ignored, as in load().
+   */
+  loadSlot(s: SlotCount): void {
+    if (s.stationId === OBSERVED_STATION_ID) this.addObserved(s.day, s.slot, s.rented);
+    else this.add(s.stationId, s.day, s.slot, s.rented, s.returned);
   }
 
   slotCount(stationId: string, timeSec: number, daysAgo: number, kind?: 'rented' | 'returned'): number {
@@ -181,7 +194,7 @@ export class ActivityModel implements ActivityView {
     if (row < 0) return false;
     let st = this.stations.get(stationId);
     if (st === undefined) {
-      st = { counts: new Uint16Array(this.retainDays * SLOTS_PER_DAY * 2), firstDay: day };
+      st = { counts: new Uint8Array(this.retainDays * SLOTS_PER_DAY * 2), firstDay: day };
       this.stations.set(stationId, st);
     } else if (day < st.firstDay) st.firstDay = day;
     const i = (slot * this.retainDays + row) * 2;

@@ -4,10 +4,14 @@ import { SingleBar, Presets } from 'cli-progress';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../log/index.js';
 import { replay, type ReplaySummary } from '../pipeline/index.js';
-import type { Store } from '../storage/index.js';
-import { openConfiguredStore } from './watch.js';
+import { openStore, type Store } from '../storage/index.js';
 
 const DEFAULT_REPLAY_DATABASE = './data/replay.sqlite';
+/**
+ * A replay writes a fresh file front to back and reads back little: a 4 MiB page cache instead of
+ * the 16 MiB default keeps the peak RSS lower (goal ≤ 200 MB, docs/performance.md §2).
+ */
+const REPLAY_SQLITE_CACHE_KIB = 4096;
 
 export async function runReplayCommand(
   paths: string[],
@@ -31,7 +35,7 @@ export async function runReplayCommand(
   const logger = createLogger({ level: config.logLevel, pretty: false });
   if (opts['fresh'] === true)
     for (const suffix of ['', '-wal', '-shm']) rmSync(config.database + suffix, { force: true });
-  const store = await openConfiguredStore(config.database, logger);
+  const store = await openStore(config.database, { logger, sqliteCacheKiB: REPLAY_SQLITE_CACHE_KIB });
 
   const tty = process.stderr.isTTY && opts['json'] !== true;
   const bar = tty
@@ -50,6 +54,7 @@ export async function runReplayCommand(
     ...(config.timezone ? { timeZone: config.timezone } : {}),
     ...(gapSec ? { gapThresholdSec: Number(gapSec) } : {}),
     logger,
+    readerThread: opts['readerThread'] !== false,
     onProgress: bar
       ? (p) =>
           bar.update(p.totalBytes > 0 ? Math.floor((100 * p.bytes) / p.totalBytes) : 0, {

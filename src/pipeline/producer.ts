@@ -88,7 +88,10 @@ export class Producer {
   }
 
   private count(events: LoggedEvent[]): void {
-    for (const e of events) metrics.events.inc({ system: this.system, type: e.type });
+    // One counter update per type, not per event: a document can make hundreds of events.
+    const byType = new Map<string, number>();
+    for (const e of events) byType.set(e.type, (byType.get(e.type) ?? 0) + 1);
+    for (const [type, n] of byType) metrics.events.inc({ system: this.system, type }, n);
   }
 
   private diffState(): DiffState {

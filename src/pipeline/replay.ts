@@ -1,17 +1,12 @@
-import { emptyArchiveStats, readArchive, type ArchiveError, type ArchiveItem } from '../archive/index.js';
-import type { BikeType, Rejection } from '../feed/model.js';
-import {
-  checkDocumentTime,
-  parseStationInformation,
-  parseStationStatus,
-  parseSystemInformation,
-  parseVehicleTypes,
-} from '../feed/parse/index.js';
+import { emptyArchiveStats, type ArchiveError } from '../archive/index.js';
+import type { Rejection } from '../feed/model.js';
+import { checkDocumentTime, parseSystemInformation } from '../feed/parse/index.js';
 import type { Logger } from '../log/index.js';
 import { silentLogger } from '../log/index.js';
 import type { Store } from '../storage/types.js';
 import { Pipeline, type PipelineListener } from './pipeline.js';
 import { RejectionCounter } from './rejections.js';
+import { readReplayItems, type ReplayItem } from './replay-reader.js';
 
 export interface ReplayOptions {
   paths: string[];
@@ -29,6 +24,8 @@ export interface ReplayOptions {
   logger?: Logger;
   onProgress?: (p: { bytes: number; totalBytes: number; documents: number }) => void;
   signal?: AbortSignal;
+  /** Read and parse the archive on a second thread (default true; see replay-reader.ts). */
+  readerThread?: boolean;
 }
 
 export interface ReplaySummary {
@@ -70,13 +67,12 @@ export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
 
   let system = opts.system;
   let timeZone = opts.timeZone;
-  let vehicleTypes: Map<string, BikeType> | undefined;
   let pipeline: Pipeline | null = null;
   let resumeFromSec: number | null = null;
   let gapThresholdSec = opts.gapThresholdSec ?? 0;
   let resumedSkipped = 0;
   let firstDocumentSec: number | null = null;
-  const pending: ArchiveItem[] = [];
+  const pending: ReplayItem[] = [];
   let pendingStatus = 0;
 
   const open = async (): Promise<Pipeline> => {
@@ -99,17 +95,18 @@ export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
     return p;
   };
 
-  const handle = async (p: Pipeline, item: ArchiveItem): Promise<void> => {
+  const handle = async (p: Pipeline, item: ReplayItem): Promise<void> => {
     switch (item.feed) {
       case 'station_information': {
-        const r = parseStationInformation(item.doc);
+        const r = item.info;
         if (!r.ok) return rejections.add(r.rejection);
         rejections.addAll(r.rejections);
         await p.ingestInformation(r.doc);
         return;
       }
       case 'station_status': {
-        const r = parseStationStatus(item.doc, vehicleTypes ? { vehicleTypes } : {});
+        // Parsed where the archive is read, with the vehicle types known at the document's time.
+        const r = item.status;
         if (!r.ok) return rejections.add(r.rejection);
         const doc = r.doc;
         if (resumeFromSec !== null && doc.lastUpdatedSec <= resumeFromSec) {
@@ -133,9 +130,13 @@ export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
     }
   };
 
-  const items = readArchive(opts.paths, { stats, onError })[Symbol.asyncIterator]();
+  const items = readReplayItems(opts.paths, {
+    stats,
+    onError,
+    ...(opts.readerThread !== undefined ? { thread: opts.readerThread } : {}),
+  });
   let finished = false;
-  const step = async (item: ArchiveItem): Promise<void> => {
+  const step = async (item: ReplayItem): Promise<void> => {
     if (item.feed === 'system_information') {
       const r = parseSystemInformation(item.doc);
       if (r.ok) {
@@ -144,11 +145,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
       }
       return;
     }
-    if (item.feed === 'vehicle_types') {
-      const r = parseVehicleTypes(item.doc);
-      if (r.ok) vehicleTypes = r.doc;
-      return;
-    }
+    if (item.feed === 'vehicle_types') return;
     if (pipeline === null) {
       pending.push(item);
       if (item.feed === 'station_status') pendingStatus++;
@@ -165,17 +162,22 @@ export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
     });
   };
   // Documents are committed BATCH_ITEMS at a time: a crash redoes at most one batch.
-  while (!finished) {
-    await opts.store.batch(async () => {
-      for (let n = 0; n < BATCH_ITEMS; n++) {
-        const next = await items.next();
-        if (next.done === true || opts.signal?.aborted === true) {
-          finished = true;
-          return;
+  try {
+    while (!finished) {
+      await opts.store.batch(async () => {
+        for (let n = 0; n < BATCH_ITEMS; n++) {
+          const next = await items.next();
+          if (next.done === true || opts.signal?.aborted === true) {
+            finished = true;
+            return;
+          }
+          await step(next.value);
         }
-        await step(next.value);
-      }
-    });
+      });
+    }
+  } finally {
+    // Stops the reader thread when the replay ends early (abort, failure).
+    await items.return(undefined);
   }
   if (pipeline === null && pending.length > 0) {
     pipeline = await open();
@@ -211,7 +213,7 @@ function rejectedIds(rejections: Rejection[]): Set<string> | undefined {
 }
 
 /** Median spacing of the buffered status documents (seconds); 60 when there are too few. */
-function medianInterval(items: readonly ArchiveItem[]): number {
+function medianInterval(items: readonly ReplayItem[]): number {
   const times = items.filter((i) => i.feed === 'station_status').map((i) => i.timeSec);
   const gaps: number[] = [];
   for (let i = 1; i < times.length; i++) {
