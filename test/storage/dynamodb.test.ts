@@ -3,6 +3,8 @@
  * what only this adapter has — the table definition, no Scan on hot paths, requests per
  * document, concurrent writers, crashes between the requests of one commit.
  */
+import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +21,10 @@ import {
 } from '../../src/storage/dynamodb/index.js';
 import { ByteReader, ByteWriter } from '../../src/storage/codec/index.js';
 import { StationTable } from '../../src/storage/dynamodb/station-table.js';
+import { CHUNK_BYTES } from '../../src/storage/dynamodb/checkpoint.js';
+import { PoissonDetector } from '../../src/detection/poisson.js';
+import type { ActivityView } from '../../src/detection/types.js';
+import { batchWrite, queryAll } from '../../src/storage/dynamodb/requests.js';
 import { describeStoreContract, change, rented, status } from './contract.js';
 import {
   dropTable,
@@ -476,5 +482,231 @@ describe('DynamoDB store: several writers, crashes', () => {
     ).Item!;
     expect(stateChangeFromItem(item)).toEqual(stored[0]);
     expect(stateChangeFromItem({ pk: 'LOG', sk: 'o1' })).toBeNull();
+  });
+});
+
+/**
+ * The `poisson` detector after a week of 10-minute documents of `n` stations with random moves
+ * (a seeded generator): its rate tables are full, as in a live deployment's checkpoint.
+ */
+function poissonAfterAWeek(n: number): PoissonDetector {
+  let seed = 12_345;
+  const random = (): number => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
+  const activity: ActivityView = {
+    slotCount: () => 0,
+    historyDays: () => 0,
+    slotOf: (t) => Math.floor((t % 86_400) / 600),
+  };
+  const detector = new PoissonDetector({ system: 'velib', minHistoryDays: 7 });
+  const capacity = 30;
+  const bikes = Array.from({ length: n }, () => Math.floor(random() * capacity));
+  const after = (i: number) => ({
+    bikes: { mechanical: bikes[i]!, electric: 0, other: 0 },
+    docksAvailable: capacity - bikes[i]!,
+    bikesDisabled: 0,
+    docksDisabled: 0,
+  });
+  let offset = 0;
+  const t0 = 1_760_000_000;
+  for (let i = 0; i < n; i++)
+    detector.handle(
+      {
+        system: 'velib',
+        timeSec: t0,
+        type: 'station_added',
+        stationId: `s${i}`,
+        after: after(i),
+        flags: { installed: true, renting: true, returning: true },
+        info: null,
+        offset: ++offset,
+      },
+      activity,
+    );
+  for (let t = t0 + 600; t <= t0 + 7 * 86_400; t += 600) {
+    for (let i = 0; i < n; i++) {
+      const r = random();
+      const type = r < 0.3 && bikes[i]! > 0 ? 'rented' : r > 0.7 && bikes[i]! < capacity ? 'returned' : null;
+      if (type === null) continue;
+      bikes[i]! += type === 'rented' ? -1 : 1;
+      const stationId = `s${i}`;
+      const moved = { bikeType: 'mechanical' as const, count: 1, after: after(i), offset: ++offset };
+      detector.handle({ system: 'velib', timeSec: t, type, stationId, ...moved }, activity);
+    }
+    detector.handle(
+      { system: 'velib', timeSec: t, type: 'snapshot', stations: n, intervalSec: 600, offset: ++offset },
+      activity,
+    );
+  }
+  return detector;
+}
+
+describe('DynamoDB store: checkpoints larger than an item', () => {
+  const consumer = 'detector:velib:poisson';
+  /** A poisson-like v3 checkpoint: base64 of random bytes, `bytes` of JSON, barely compressible. */
+  const bigState = (bytes: number) => ({
+    v: 3,
+    bin: randomBytes(Math.ceil((bytes * 3) / 4)).toString('base64'),
+  });
+
+  async function chunks(store: DynamoStore): Promise<{ sk: string; expiresAt: number }[]> {
+    const items = await queryAll(store.clients.doc, {
+      TableName: store.table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `CK#${consumer}` },
+      ProjectionExpression: 'sk, expiresAt',
+      ConsistentRead: true,
+    });
+    return items.map((i) => ({ sk: i['sk'] as string, expiresAt: i['expiresAt'] as number }));
+  }
+  const chunkKeys = async (store: DynamoStore): Promise<string[]> => (await chunks(store)).map((c) => c.sk);
+  const generations = (sks: string[]): string[] => [...new Set(sks.map((sk) => sk.split('#')[0]!))];
+
+  /** The first BatchWriteItem sends only its first `keep` writes, then the process "dies". */
+  function crashInsideBatch(client: DynamoDBClient, keep: number): void {
+    let done = false;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (done || context.commandName !== 'BatchWriteItemCommand') return next(args);
+        done = true;
+        const input = args.input as { RequestItems: Record<string, unknown[]> };
+        for (const t of Object.keys(input.RequestItems))
+          input.RequestItems[t] = input.RequestItems[t]!.slice(0, keep);
+        await next(args);
+        throw new Error(`injected crash after ${keep} writes of a batch`);
+      },
+      { step: 'initialize', name: `crashInsideBatch${keep}` },
+    );
+  }
+
+  it('a 3 MB incompressible checkpoint is written in chunks, read back whole; replaced ones expire', async () => {
+    const store = await open(uniqueTable('ck'));
+    const counter = countCommands(store.clients.client);
+    const first = bigState(3_000_000);
+    const gz = gzipSync(JSON.stringify(first)).length;
+    const n = Math.ceil(gz / CHUNK_BYTES);
+    expect(n).toBeGreaterThanOrEqual(6); // 3 MB of base64 gzips to ~2.3 MB
+    await store.commitDetection(consumer, 100, [], first);
+    expect(await store.loadCheckpoint(consumer)).toEqual({ offset: 100, state: first });
+    expect(await chunkKeys(store)).toHaveLength(n);
+
+    counter.reset();
+    const second = bigState(3_000_000);
+    await store.commitDetection(consumer, 160, [], second);
+    // Generation counter + commit point, the chunks in one BatchWriteItem; no PutItem, no Scan.
+    expect(counter.requests).toEqual({ UpdateItem: 2, BatchWriteItem: 1 });
+    // Write units: one per started KB of each chunk — and nothing to delete the replaced ones.
+    expect(counter.capacity['BatchWriteItem']).toBeGreaterThanOrEqual(gz / 1024);
+    expect(counter.capacity['BatchWriteItem']).toBeLessThan(gz / 1024 + 2 * n);
+    counter.reset();
+    expect(await store.loadCheckpoint(consumer)).toEqual({ offset: 160, state: second });
+    expect(counter.requests).toEqual({ GetItem: 1, Query: Math.ceil(gz / 1024 ** 2) }); // 1 MB pages
+    // Both generations are there until DynamoDB's TTL (which dynalite lacks) drops the replaced one.
+    const now = Math.floor(Date.now() / 1000);
+    const all = await chunks(store);
+    expect(generations(all.map((c) => c.sk))).toEqual(['g0000000000000001', 'g0000000000000002']);
+    for (const c of all) {
+      expect(c.expiresAt).toBeGreaterThanOrEqual(now + 7 * 86_400 - 60);
+      expect(c.expiresAt).toBeLessThanOrEqual(now + 7 * 86_400 + 60);
+    }
+
+    // Read by another process; a later commit without a checkpoint keeps it.
+    const other = await open(store.table);
+    await other.commitDetection(consumer, 170, []);
+    expect(await other.loadCheckpoint(consumer)).toEqual({ offset: 160, state: second });
+    // A small checkpoint is one chunk.
+    await other.commitDetection(consumer, 180, [], { n: 1 });
+    expect(await other.loadCheckpoint(consumer)).toEqual({ offset: 180, state: { n: 1 } });
+    expect((await chunkKeys(other)).filter((sk) => sk.startsWith('g0000000000000003'))).toEqual([
+      'g0000000000000003#000000',
+    ]);
+  });
+
+  it('a crash after some chunks of a new generation leaves the old checkpoint; the next commit succeeds', async () => {
+    const table = uniqueTable('ckcrash');
+    const crashing = await open(table);
+    const old = bigState(1_500_000);
+    await crashing.commitDetection(consumer, 50, [], old);
+    crashInsideBatch(crashing.clients.client, 2);
+    await expect(
+      crashing.commitDetection(
+        consumer,
+        110,
+        [change({ stationId: 'a', timeSec: 5000, offset: 105 })],
+        bigState(3_000_000),
+      ),
+    ).rejects.toThrow(/injected crash/);
+    const stray = (await chunkKeys(crashing)).filter((sk) => sk.startsWith('g0000000000000002'));
+    expect(stray).toHaveLength(2); // some chunks of generation 2, named by nothing
+
+    const next = await open(table);
+    expect(await next.loadCheckpoint(consumer)).toEqual({ offset: 50, state: old });
+    expect(await next.listStateChanges({ limit: 10 })).toEqual([]);
+    const fresh = bigState(1_000_000);
+    await next.commitDetection(
+      consumer,
+      110,
+      [change({ stationId: 'a', timeSec: 5000, offset: 105 })],
+      fresh,
+    );
+    expect(await next.loadCheckpoint(consumer)).toEqual({ offset: 110, state: fresh });
+    expect(await next.listStateChanges({ limit: 10 })).toHaveLength(1);
+    // Generation 3: the stray chunks of 2 are never read, and expire like the replaced 1.
+    expect(generations(await chunkKeys(next))).toEqual([
+      'g0000000000000001',
+      'g0000000000000002',
+      'g0000000000000003',
+    ]);
+  });
+
+  it('a checkpoint whose chunks are gone (expired) fails to load with a clear error', async () => {
+    const store = await open(uniqueTable('ckgone'));
+    await store.commitDetection(consumer, 10, [], bigState(800_000));
+    const keys = await chunkKeys(store);
+    await batchWrite(
+      store.clients.doc,
+      store.table,
+      keys.slice(1).map((sk) => ({ DeleteRequest: { Key: { pk: `CK#${consumer}`, sk } } })),
+    );
+    await expect(store.loadCheckpoint(consumer)).rejects.toThrow(
+      /checkpoint of detector:velib:poisson at offset 10 \(generation 1\) is incomplete: 1 of 2 chunks/,
+    );
+  });
+
+  it("a real poisson checkpoint of Vélib' size (1,495 stations, a week of moves) round-trips exactly", async () => {
+    const detector = poissonAfterAWeek(1495);
+    const state = detector.saveState();
+    const gz = gzipSync(JSON.stringify(state)).length;
+    expect(gz).toBeGreaterThan(CHUNK_BYTES); // more than one item: refused before chunking
+    const store = await open(uniqueTable('ckpoisson'));
+    await store.commitDetection(consumer, 1_000, [], state);
+    expect(await chunkKeys(store)).toHaveLength(Math.ceil(gz / CHUNK_BYTES));
+    const loaded = await (await open(store.table)).loadCheckpoint(consumer);
+    expect(loaded?.offset).toBe(1_000);
+    const restored = new PoissonDetector({ system: 'velib', minHistoryDays: 7 });
+    restored.restoreState(loaded!.state);
+    expect(restored.saveState()).toEqual(state);
+    expect(restored.states()).toEqual(detector.states());
+  });
+
+  it('a slower process never names its older checkpoint over a newer one', async () => {
+    const table = uniqueTable('ckrace');
+    const slow = await open(table);
+    const fast = await open(table);
+    // The slow process gets its generation, then the fast one commits a whole checkpoint.
+    let fastDone: Promise<void> | undefined;
+    slow.clients.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'BatchWriteItemCommand' && fastDone === undefined) {
+          fastDone = fast.commitDetection(consumer, 40, [], { by: 'fast' });
+          await fastDone;
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'letFastCommit' },
+    );
+    await expect(slow.commitDetection(consumer, 30, [], { by: 'slow' })).rejects.toThrow(/newer one/);
+    expect(await slow.loadCheckpoint(consumer)).toEqual({ offset: 40, state: { by: 'fast' } });
+    await slow.commitDetection(consumer, 50, [], { by: 'slow', n: 2 });
+    expect(await fast.loadCheckpoint(consumer)).toEqual({ offset: 50, state: { by: 'slow', n: 2 } });
   });
 });

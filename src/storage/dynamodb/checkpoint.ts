@@ -1,28 +1,33 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Ctx } from './context.js';
-import { checkpointChunkKey, checkpointPk, consumerKey, generationSk } from './keys.js';
-import { batchWrite, bytesOf, ITEM_PAYLOAD_MAX, queryAll, type WriteRequest } from './requests.js';
+import { checkpointChunkKey, checkpointPk, consumerKey, expiresAt, generationSk } from './keys.js';
+import { batchWrite, bytesOf, ITEM_PAYLOAD_MAX, queryAll } from './requests.js';
 
 /**
  * Detector checkpoints of any size: gzip JSON cut into chunks of one item each (a Vélib' `poisson`
- * checkpoint is ~1.2 MB gzipped, three times what an item holds). A commit writes the chunks of a
+ * checkpoint is ~1.2 MB gzipped, over three times what an item holds). A commit writes the chunks of a
  * new generation first; the consumer's item names the live generation (`ckg`, `ckn` chunks, `cko`
  * offset) and is switched by the commit point, a single conditional UpdateItem, in detection.ts.
- * A crash before it leaves stray chunks of an unnamed generation and the old checkpoint whole; the
- * next commit deletes the stray ones and the generation it replaced. Generations come from a
- * counter (UpdateItem ADD), so no two commits ever write the same chunk keys.
+ * A crash before it leaves stray chunks of an unnamed generation and the old checkpoint whole.
+ * Generations come from a counter (UpdateItem ADD), so no two commits ever write the same keys.
+ *
+ * Replaced and stray generations expire through TTL (`CHECKPOINT_TTL_DAYS`): a TTL deletion is
+ * free, where a DeleteItem costs as many write units as the item's size — deleting each replaced
+ * generation would double a checkpoint's cost. The price: the live checkpoint also expires if the
+ * detector commits none for that long (the load then fails with a clear error).
  */
 
 /** Bytes of gzip per chunk item: below DynamoDB's 400 KB item limit with the keys and names. */
 export const CHUNK_BYTES = ITEM_PAYLOAD_MAX;
+/**
+ * Chunks expire after this many days, whatever the store's `ttlDays` (the retention of data, not of
+ * replaced states): a stopped detector resumes within it; a week of hourly Vélib' checkpoints is
+ * ~200 MB before TTL catches up.
+ */
+export const CHECKPOINT_TTL_DAYS = 7;
 /** Reads retried when a concurrent commit replaced the generation between the two reads. */
 const READ_ATTEMPTS = 3;
-
-export interface Generation {
-  generation: number;
-  chunks: number;
-}
 
 /** The checkpoint as gzip JSON, cut into chunks; throws (before anything is written) if not JSON. */
 export function packCheckpoint(consumer: string, checkpoint: unknown): Buffer[] {
@@ -55,51 +60,14 @@ export async function writeChunks(
   generation: number,
   chunks: readonly Buffer[],
 ): Promise<void> {
+  const expires = expiresAt(CHECKPOINT_TTL_DAYS, 0);
   await batchWrite(
     ctx.doc,
     ctx.table,
-    chunks.map((ck, i) => ({ PutRequest: { Item: { ...checkpointChunkKey(consumer, generation, i), ck } } })),
+    chunks.map((ck, i) => ({
+      PutRequest: { Item: { ...checkpointChunkKey(consumer, generation, i), ck, expiresAt: expires } },
+    })),
   );
-}
-
-async function deleteGenerations(ctx: Ctx, consumer: string, from: number, to: number): Promise<void> {
-  if (from >= to) return;
-  // Keys only, eventually consistent: a stray chunk missed here is found by the next commit.
-  const stray = await queryAll(ctx.doc, {
-    TableName: ctx.table,
-    KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
-    ExpressionAttributeValues: {
-      ':pk': checkpointPk(consumer),
-      ':lo': generationSk(from),
-      ':hi': generationSk(to),
-    },
-    ProjectionExpression: 'pk, sk',
-  });
-  await batchWrite(
-    ctx.doc,
-    ctx.table,
-    stray.map((k) => ({ DeleteRequest: { Key: { pk: k['pk'] as string, sk: k['sk'] as string } } })),
-  );
-}
-
-/**
- * After the commit point named `live`: deletes the generation it replaced (by key, its chunk count
- * is known) and any generation below `live` left by a crash (a Query on the key ranges around the
- * replaced one: they are empty, bar a crash). Chunks carry no TTL: the live checkpoint never expires.
- */
-export async function deleteReplaced(
-  ctx: Ctx,
-  consumer: string,
-  replaced: Generation | undefined,
-  live: number,
-): Promise<void> {
-  if (replaced === undefined) return deleteGenerations(ctx, consumer, 0, live);
-  const writes: WriteRequest[] = [];
-  for (let i = 0; i < replaced.chunks; i++)
-    writes.push({ DeleteRequest: { Key: checkpointChunkKey(consumer, replaced.generation, i) } });
-  await batchWrite(ctx.doc, ctx.table, writes);
-  await deleteGenerations(ctx, consumer, 0, replaced.generation);
-  await deleteGenerations(ctx, consumer, replaced.generation + 1, live);
 }
 
 /** The live checkpoint: GetItem of the consumer's item, then a Query of its generation's chunks. */
@@ -120,7 +88,12 @@ export async function readCheckpoint(
     ).Item;
     const offset = item?.['cko'] as number | undefined;
     if (offset === undefined) return null;
-    const generation = item!['ckg'] as number;
+    const generation: unknown = item!['ckg'];
+    if (typeof generation !== 'number')
+      throw new Error(
+        `checkpoint of ${consumer} at offset ${offset} names no generation: ` +
+          'written by a build before checkpoints were chunked (one CK item); commit a new one',
+      );
     const count = item!['ckn'] as number;
     const chunks = await queryAll(ctx.doc, {
       TableName: ctx.table,
@@ -138,7 +111,7 @@ export async function readCheckpoint(
     if (attempt === READ_ATTEMPTS)
       throw new Error(
         `checkpoint of ${consumer} at offset ${offset} (generation ${generation}) is incomplete: ` +
-          `${chunks.length} of ${count} chunks found`,
+          `${chunks.length} of ${count} chunks found (expired: no checkpoint for ${CHECKPOINT_TTL_DAYS} days?)`,
       );
   }
 }

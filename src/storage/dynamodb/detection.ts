@@ -1,14 +1,7 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Evidence, StateChange, StationState } from '../../detection/types.js';
 import type { DetectedStateRow, StateChangeQuery, StoredStateChange } from '../types.js';
-import {
-  deleteReplaced,
-  newGeneration,
-  packCheckpoint,
-  readCheckpoint,
-  writeChunks,
-  type Generation,
-} from './checkpoint.js';
+import { newGeneration, packCheckpoint, readCheckpoint, writeChunks } from './checkpoint.js';
 import { isConditionFailed } from './connection.js';
 import type { Ctx } from './context.js';
 import { checkConsumer, checkOffset } from './event-log.js';
@@ -142,9 +135,8 @@ export class DynamoDetection {
       values[':g'] = generation;
       values[':n'] = chunks.length;
     }
-    let replaced: Generation | undefined;
     try {
-      const res = await this.ctx.doc.send(
+      await this.ctx.doc.send(
         new UpdateCommand({
           TableName: this.ctx.table,
           Key: consumerKey(consumer),
@@ -152,13 +144,10 @@ export class DynamoDetection {
           ExpressionAttributeValues: values,
           // A slower process never names an older checkpoint over a newer one.
           ...(generation !== undefined
-            ? { ConditionExpression: 'attribute_not_exists(ckg) OR ckg < :g', ReturnValues: 'UPDATED_OLD' }
+            ? { ConditionExpression: 'attribute_not_exists(ckg) OR ckg < :g' }
             : {}),
         }),
       );
-      const old = res.Attributes;
-      if (typeof old?.['ckg'] === 'number')
-        replaced = { generation: old['ckg'], chunks: old['ckn'] as number };
     } catch (err) {
       if (generation === undefined || !isConditionFailed(err)) throw err;
       throw new Error(
@@ -166,7 +155,6 @@ export class DynamoDetection {
       );
     }
     if (withIds.length > 0) await this.apply(consumer, offset, withIds);
-    if (generation !== undefined) await deleteReplaced(this.ctx, consumer, replaced, generation);
   }
 
   private async finishPending(consumer: string): Promise<void> {
