@@ -27,7 +27,7 @@ import {
   type BenchResult,
 } from './lib.js';
 
-const BENCHES = ['replay-throughput', 'db-growth', 'watch-memory', 'api-stations'] as const;
+const BENCHES = ['replay-throughput', 'db-growth', 'watch-memory', 'api-stations', 'backtest'] as const;
 
 function argsFor(bench: string, quick: boolean): string[] {
   const duration = option('duration');

@@ -8,7 +8,7 @@
  * today is re-read per snapshot.
  */
 import { MIN_OBSERVED_DAY_SEC, OBSERVED_STATION_ID, isWeekendDay, localDaySlot } from '../activity/index.js';
-import type { Store } from '../storage/index.js';
+import { activityTotals, type Store } from '../storage/index.js';
 
 export const USUAL_WINDOW_DAYS = 14;
 export const SLOTS_PER_DAY = 144;
@@ -152,20 +152,22 @@ export class ActivityService {
     return p;
   }
 
+  /** Summed by the store: one row per slot, not one per station and slot (~200,000 for Vélib'). */
   private async aggregateDay(day: number): Promise<DayTotals> {
-    const rows = await this.store.loadActivity(this.systemId, day, day);
+    const [totals, observed] = await Promise.all([
+      activityTotals(this.store, this.systemId, day, day, [OBSERVED_STATION_ID]),
+      this.store.loadActivity(this.systemId, day, day, OBSERVED_STATION_ID),
+    ]);
     const rented = new Float64Array(SLOTS_PER_DAY);
     const returned = new Float64Array(SLOTS_PER_DAY);
-    let observedSec = 0;
-    for (const r of rows) {
-      if (r.slot < 0 || r.slot >= SLOTS_PER_DAY) continue;
-      if (r.stationId === OBSERVED_STATION_ID) {
-        observedSec += r.rented; // this row's `rented` holds observed seconds, not rentals
-        continue;
-      }
-      rented[r.slot]! += r.rented;
-      returned[r.slot]! += r.returned;
+    for (const t of totals) {
+      if (t.slot < 0 || t.slot >= SLOTS_PER_DAY) continue;
+      rented[t.slot]! += t.rented;
+      returned[t.slot]! += t.returned;
     }
+    // The `~observed` rows' `rented` holds observed seconds, not rentals.
+    let observedSec = 0;
+    for (const r of observed) observedSec += r.rented;
     return { rented, returned, observedSec };
   }
 }

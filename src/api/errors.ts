@@ -14,12 +14,15 @@ export const API_ERRORS = {
   unauthorized: { status: 401, message: 'This route needs a valid token (Authorization: Bearer …).' },
   forbidden: { status: 403, message: 'This route is disabled on this server.' },
   station_not_found: { status: 404, message: 'No station has this code.' },
+  system_not_found: { status: 404, message: 'No system has this id.' },
   not_found: { status: 404, message: 'No such resource.' },
   method_not_allowed: { status: 405, message: 'This method is not allowed here.' },
   not_acceptable: { status: 406, message: 'No acceptable representation.' },
   conflict: { status: 409, message: 'The resource is not in a state that allows this.' },
+  subscriptions_full: { status: 409, message: 'This server keeps no more push subscriptions.' },
   payload_too_large: { status: 413, message: 'The request body is too large.' },
   unsupported_media_type: { status: 415, message: 'Unsupported content type.' },
+  rate_limited: { status: 429, message: 'Too many requests: retry after the Retry-After delay.' },
   not_ready: { status: 503, message: 'The service is not ready.' },
   internal_error: { status: 500, message: 'Internal error.' },
 } as const;
@@ -97,6 +100,7 @@ export function toApiError(err: unknown): ApiError {
   if (status === 406) return new ApiError('not_acceptable');
   if (status === 404) return new ApiError('not_found');
   if (status === 405) return new ApiError('method_not_allowed');
+  if (status === 429) return new ApiError('rate_limited');
   if (status >= 400 && status < 500) return new ApiError('bad_request', fe.message || undefined);
   return new ApiError('internal_error');
 }

@@ -27,8 +27,8 @@ export const stationViewSchema = {
     code: { type: 'string', description: 'Code people know (Vélib’ stationCode), else the station_id' },
     id: { type: 'string', description: 'Feed station_id (station page only: /stations/{code})' },
     name: { type: 'string' },
-    lat: { type: 'number' },
-    lon: { type: 'number' },
+    lat: { type: 'number', description: 'WGS 84 degrees, rounded to 1e-5 (about 1 m)' },
+    lon: { type: 'number', description: 'WGS 84 degrees, rounded to 1e-5 (about 1 m)' },
     capacity: nullableInt,
     bikes: {
       type: 'object',
@@ -60,6 +60,63 @@ export const stationViewSchema = {
     lastReported: { ...nullableInt, description: 'Feed last_reported (station page only)' },
   },
 } as const;
+
+/** A column of the station list: the Station property's schema, once per station. */
+const column = (key: Exclude<keyof typeof stationViewSchema.properties, 'bikes' | 'id' | 'lastReported'>) => {
+  const { description, ...item } = stationViewSchema.properties[key] as { description?: string };
+  return { type: 'array', items: item, ...(description ? { description } : {}) } as const;
+};
+const intColumn = { type: 'array', items: { type: 'integer' } } as const;
+
+/** GET /stations' list: one array per Station property, station i at index i (station-table.ts). */
+export const stationColumnsSchema = {
+  $id: 'StationColumns',
+  type: 'object',
+  description:
+    'The stations as columns: `code[i]`, `name[i]`, `bikes.mechanical[i]`… describe station i (same meaning as in Station). Sorted by code.',
+  required: [
+    'code',
+    'name',
+    'lat',
+    'lon',
+    'capacity',
+    'bikes',
+    'docks',
+    'blockedDocks',
+    'bikesDisabled',
+    'docksDisabled',
+    'declared',
+    'detected',
+    'state',
+    'since',
+    'confidence',
+    'detector',
+    'lastActivity',
+  ],
+  properties: {
+    code: column('code'),
+    name: column('name'),
+    lat: column('lat'),
+    lon: column('lon'),
+    capacity: column('capacity'),
+    bikes: {
+      type: 'object',
+      required: ['mechanical', 'electric', 'other'],
+      properties: { mechanical: intColumn, electric: intColumn, other: intColumn },
+    },
+    docks: column('docks'),
+    blockedDocks: column('blockedDocks'),
+    bikesDisabled: column('bikesDisabled'),
+    docksDisabled: column('docksDisabled'),
+    declared: column('declared'),
+    detected: column('detected'),
+    state: column('state'),
+    since: column('since'),
+    confidence: column('confidence'),
+    detector: column('detector'),
+    lastActivity: column('lastActivity'),
+  },
+};
 
 export const stateChangeSchema = {
   $id: 'StateChange',
@@ -139,6 +196,7 @@ export const stateCountsSchema = {
 export const sharedSchemas = [
   errorBodySchema,
   stationViewSchema,
+  stationColumnsSchema,
   stateChangeSchema,
   activitySchema,
   feedHealthSchema,

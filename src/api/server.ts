@@ -17,8 +17,9 @@ import type { NotifyService } from '../notify/index.js';
 import type { PublishOptions } from '../publish/index.js';
 import type { Store } from '../storage/index.js';
 import { ActivityService } from './activity.js';
-import { dataCacheControl, type ApiContext } from './context.js';
+import { bindContext, dataCacheControl, type ApiContext } from './context.js';
 import { ApiError, errorHandler, sendError, toApiError } from './errors.js';
+import { HotPath } from './hot-path.js';
 import { httpLatencyHistogram } from './http-metrics.js';
 import type { LiveBus } from './live.js';
 import { exportRoutes } from './routes/exports.js';
@@ -30,9 +31,12 @@ import { pushRoutes } from './routes/push.js';
 import { stateChangeRoutes } from './routes/state-changes.js';
 import { stationRoutes } from './routes/stations.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
-import { systemRoutes } from './routes/system.js';
+import { systemListRoutes, systemRoutes } from './routes/system.js';
 import { sharedSchemas } from './schemas.js';
-import { SnapshotCache } from './snapshot.js';
+import { CORS_METHODS, CORS_ORIGIN, helmetOptions, staticResponseHeaders } from './security.js';
+import type { PrecomputedBody } from './precomputed.js';
+import { SnapshotCache, type Snapshot } from './snapshot.js';
+import { SystemContexts } from './systems.js';
 
 export const DEFAULT_TILE_URL = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png';
 export const DEFAULT_TILE_ATTRIBUTION = '© OpenStreetMap contributors';
@@ -55,6 +59,11 @@ export interface ApiServerOptions {
   notify?: NotifyService;
   /** Corrected GBFS, Atom feeds and exports (public URL, contact e-mail, export limits). */
   publish?: PublishOptions;
+  /**
+   * No pipeline publishes to `live` in this process (`serve`): the default system is refreshed
+   * from the store like the others (see SystemContexts). Default false.
+   */
+  refreshFromStore?: boolean;
 }
 
 /** Origins a tile URL template loads images from, for the Content-Security-Policy. */
@@ -71,7 +80,13 @@ export function tileOrigins(tileUrl: string): string[] {
 
 export async function createApiServer(opts: ApiServerOptions): Promise<FastifyInstance> {
   const tileUrl = opts.tileUrl ?? DEFAULT_TILE_URL;
+  const security = helmetOptions(tileOrigins(tileUrl));
+  const latency = httpLatencyHistogram();
+  const cacheControl = dataCacheControl(opts.pollIntervalSec);
+  const hot = new HotPath({ staticHeaders: staticResponseHeaders(security), cacheControl, latency });
   const app = Fastify({
+    // GET /api/v1/stations is answered before Fastify's router and hooks (see hot-path.ts).
+    serverFactory: (handler, options) => hot.createServer(handler, options),
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- pino Logger vs FastifyBaseLogger generics
     loggerInstance: opts.logger as FastifyBaseLogger,
     // One log line per request would cost more than serving /stations itself; latency goes to /metrics.
@@ -93,14 +108,34 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
     tileUrl,
     tileAttribution: opts.tileAttribution ?? DEFAULT_TILE_ATTRIBUTION,
     language: opts.language ?? 'fr',
-    dataCacheControl: dataCacheControl(opts.pollIntervalSec),
+    dataCacheControl: cacheControl,
   };
+  const systems = new SystemContexts(ctx, { refreshDefault: opts.refreshFromStore ?? false });
   app.addHook('onClose', (_instance, done) => {
     snapshots.close();
+    systems.close();
+    done();
+  });
+  // The default system's lists, straight from the snapshot once it is built and current. `serve`
+  // also starts the throttled store refresh the /api/v1 scope's hook would (without waiting for it).
+  const hotSource = (pick: (snap: Snapshot) => PrecomputedBody | null) => () => {
+    if (opts.refreshFromStore) void systems.refresh(ctx.systemId);
+    const snap = snapshots.ready();
+    return snap === null ? null : pick(snap);
+  };
+  hot.add(
+    '/api/v1/stations',
+    hotSource((snap) => snap.stations),
+  );
+  hot.add(
+    '/api/v1/stations.geojson',
+    hotSource((snap) => snap.geojsonBody),
+  );
+  app.addHook('preClose', (done) => {
+    hot.closing = true;
     done();
   });
 
-  const latency = httpLatencyHistogram();
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     latency.observe(
@@ -112,26 +147,8 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
   app.setErrorHandler(errorHandler);
   for (const s of [...sharedSchemas, readinessSchema]) app.addSchema(s);
 
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:', 'blob:', ...tileOrigins(tileUrl)],
-        connectSrc: ["'self'"],
-        fontSrc: ["'self'"],
-        objectSrc: ["'none'"],
-        baseUri: ["'self'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-      },
-    },
-    // The site is often run on plain http on a LAN: no upgrade of subresources.
-    crossOriginEmbedderPolicy: false,
-  });
-  await app.register(cors, { origin: '*', methods: ['GET', 'HEAD'] });
+  await app.register(helmet, security);
+  await app.register(cors, { origin: CORS_ORIGIN, methods: CORS_METHODS });
   await app.register(etag, { weak: true });
   await app.register(compress, { threshold: 1024, encodings: ['br', 'gzip'] });
   await app.register(swagger, {
@@ -157,12 +174,18 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
+  // Routes of one system: the default system's at /api/v1/…, any system's at /api/v1/systems/:system/….
+  const perSystemRoutes = (api: FastifyInstance): void => {
+    stationRoutes(api, ctx);
+    stateChangeRoutes(api, ctx);
+    systemRoutes(api, ctx);
+    liveRoutes(api, ctx);
+  };
   await app.register(
     (api, _opts, done) => {
-      stationRoutes(api, ctx);
-      stateChangeRoutes(api, ctx);
-      systemRoutes(api, ctx);
-      liveRoutes(api, ctx);
+      if (opts.refreshFromStore) api.addHook('onRequest', () => systems.refresh(ctx.systemId));
+      perSystemRoutes(api);
+      systemListRoutes(api, systems);
       exportRoutes(api, ctx, opts.publish);
       if (opts.notify) {
         subscriptionRoutes(api, ctx, opts.notify);
@@ -171,6 +194,19 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
       done();
     },
     { prefix: '/api/v1' },
+  );
+  await app.register(
+    (api, _opts, done) => {
+      api.addHook('onRequest', async (req) => {
+        const id = (req.params as { system?: string }).system ?? '';
+        const sys = await systems.get(id);
+        if (sys === null) throw new ApiError('system_not_found', `No system has the id "${id}".`, 'system');
+        bindContext(req, sys);
+      });
+      perSystemRoutes(api);
+      done();
+    },
+    { prefix: '/api/v1/systems/:system' },
   );
   healthRoutes(app, ctx);
   gbfsRoutes(app, ctx, opts.publish);

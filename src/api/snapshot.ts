@@ -5,9 +5,10 @@
 import { OBSERVED_STATION_ID, localClock, localDaySlot } from '../activity/index.js';
 import type { Logger } from '../log/index.js';
 import type { StationStatus } from '../feed/model.js';
-import type { Store } from '../storage/index.js';
+import { lastActivitySlots, type Store } from '../storage/index.js';
 import type { LiveBus } from './live.js';
 import { precompute, type PrecomputedBody } from './precomputed.js';
+import { stationsToColumns, type StationListItem } from './station-table.js';
 import {
   buildStationViews,
   categoryOf,
@@ -26,6 +27,8 @@ export interface Snapshot {
   stations: PrecomputedBody;
   /** Built on first request for this snapshot. */
   geojson: Promise<PrecomputedBody> | null;
+  /** The same once built (the hot path reads it without waiting). */
+  geojsonBody: PrecomputedBody | null;
 }
 
 export interface SnapshotSource {
@@ -46,7 +49,7 @@ const MIN_REBUILD_GAP_MS = 1000;
  * The list omits what only the station page needs (feed station_id, last report time): both are
  * near-random digits that compress badly (~8 bytes a station) — `/stations/:code` has them.
  */
-function listItem(v: StationView): Omit<StationView, 'id' | 'lastReported'> {
+function listItem(v: StationView): StationListItem {
   const { id: _id, lastReported: _lastReported, ...rest } = v;
   return rest;
 }
@@ -72,6 +75,12 @@ export class SnapshotCache {
     return this.inflight ?? this.rebuild();
   }
 
+  /** The snapshot for the current LiveBus version if it is built, else null (never waits). */
+  ready(): Snapshot | null {
+    const snap = this.snapshot;
+    return snap && snap.version === this.src.live.version ? snap : null;
+  }
+
   /** Called with the stations whose counts or state changed, after each rebuild. */
   onDeltas(listener: (deltas: StationDelta[], snap: Snapshot) => void): () => void {
     this.deltaListeners.add(listener);
@@ -79,7 +88,9 @@ export class SnapshotCache {
   }
 
   geojson(snap: Snapshot): Promise<PrecomputedBody> {
-    snap.geojson ??= precompute(toGeoJson(snap), 'application/geo+json; charset=utf-8', { bestBrotli: true });
+    snap.geojson ??= precompute(toGeoJson(snap), 'application/geo+json; charset=utf-8', {
+      bestBrotli: true,
+    }).then((body) => (snap.geojsonBody = body));
     return snap.geojson;
   }
 
@@ -162,11 +173,18 @@ export class SnapshotCache {
     }
     const counts = countByState(views);
     const stations = await precompute(
-      { system: systemId, timeSec, version, count: views.length, counts, stations: views.map(listItem) },
+      {
+        system: systemId,
+        timeSec,
+        version,
+        count: views.length,
+        counts,
+        stations: stationsToColumns(views.map(listItem)),
+      },
       undefined,
       { bestBrotli: true },
     );
-    return { version, timeSec, views, byCode, byId, stations, geojson: null };
+    return { version, timeSec, views, byCode, byId, stations, geojson: null, geojsonBody: null };
   }
 
   /**
@@ -199,14 +217,10 @@ export class SnapshotCache {
   private async lastActivityFromStore(nowSec: number): Promise<Map<string, number>> {
     const { store, systemId, timezone } = this.src;
     const today = localDaySlot(nowSec, timezone).day;
-    const rows = await store.loadActivity(systemId, today - 1, today);
+    // One row per station from the store, not one per station and slot (~400,000 for two Vélib' days).
     const best = new Map<string, number>();
-    for (const r of rows) {
-      if (r.rented + r.returned === 0 || r.stationId === OBSERVED_STATION_ID) continue;
-      const key = r.day * 144 + r.slot;
-      const prev = best.get(r.stationId);
-      if (prev === undefined || key > prev) best.set(r.stationId, key);
-    }
+    for (const r of await lastActivitySlots(store, systemId, today - 1, today))
+      if (r.stationId !== OBSERVED_STATION_ID) best.set(r.stationId, r.day * 144 + r.slot);
     const timeByKey = new Map<number, number>();
     const out = new Map<string, number>();
     for (const [id, key] of best) {

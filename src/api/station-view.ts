@@ -47,6 +47,8 @@ export function categoryOf(state: StationState): StateCategory {
       return 'locked';
     case 'rent_blocked':
     case 'return_blocked':
+    case 'bikes_stuck':
+    case 'docks_blocked':
       return 'partial';
     case 'learning':
       return 'learning';

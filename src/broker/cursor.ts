@@ -46,6 +46,15 @@ export class StreamCursor {
     }
   }
 
+  /** Messages after the last one read, asked of the server now (they keep coming while we are stuck). */
+  async pendingNow(): Promise<number> {
+    if (this.consumer === null) return this.pending;
+    const n = (await this.consumer.info(false)).num_pending;
+    // The server's unsigned counter can wrap below zero while a fetch is being delivered: a
+    // value past 2^53 is that, not a lag; keep the last sane one.
+    return n > Number.MAX_SAFE_INTEGER ? this.pending : n;
+  }
+
   async close(): Promise<void> {
     const name = this.consumerName;
     this.consumer = null;
@@ -58,8 +67,10 @@ export class StreamCursor {
     if (this.consumer === null || this.position !== afterOffset) await this.reset(afterOffset);
     const consumer = this.consumer!;
     const info = await consumer.info(false);
-    const want = Math.min(limit, info.num_pending);
-    this.pending = info.num_pending;
+    // A value past 2^53 is the server's unsigned counter wrapped below zero, not messages.
+    const pending = info.num_pending > Number.MAX_SAFE_INTEGER ? 0 : info.num_pending;
+    const want = Math.min(limit, pending);
+    this.pending = pending;
     if (want === 0) return [];
     const out: LoggedEvent[] = [];
     const messages = await consumer.fetch({ max_messages: want, expires: 5_000 });

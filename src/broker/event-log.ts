@@ -270,6 +270,11 @@ export class SystemEventLog implements EventLog {
     return this.cursor.pending;
   }
 
+  /** Same, asked of the server now. */
+  pendingNow(): Promise<number> {
+    return this.cursor.pendingNow();
+  }
+
   /** Sequence of this system's newest event, 0 when it has none. */
   async lastOffset(): Promise<number> {
     const m = await this.log.jsm.streams.getMessage(this.log.layout.eventsStream, {

@@ -27,6 +27,36 @@ export const brokerMetrics = {
     labelNames: ['system'] as const,
     registers: [registry],
   }),
+  publishedDocuments: new Counter({
+    name: 'dockwatch_collector_published_documents_total',
+    help: 'station_status documents published to JetStream with their events and saved diff state',
+    labelNames: ['system'] as const,
+    registers: [registry],
+  }),
+  publishedDocumentTime: new Gauge({
+    name: 'dockwatch_collector_published_document_time_seconds',
+    help: 'Document time (POSIX s) of the newest document published',
+    labelNames: ['system'] as const,
+    registers: [registry],
+  }),
+  processedDocuments: new Counter({
+    name: 'dockwatch_process_documents_total',
+    help: 'Documents (snapshot events) processed by the activity and detection consumers',
+    labelNames: ['system'] as const,
+    registers: [registry],
+  }),
+  processedEvents: new Counter({
+    name: 'dockwatch_process_events_total',
+    help: 'Events processed by the activity and detection consumers',
+    labelNames: ['system'] as const,
+    registers: [registry],
+  }),
+  processedDocumentTime: new Gauge({
+    name: 'dockwatch_process_document_time_seconds',
+    help: 'Document time (POSIX s) of the newest document processed; compare with the collector’s',
+    labelNames: ['system'] as const,
+    registers: [registry],
+  }),
   ownedSystems: new Gauge({
     name: 'dockwatch_process_owned_systems',
     help: 'Systems this process worker holds the lease of',

@@ -22,7 +22,8 @@ export interface SystemCollectorOptions {
 }
 
 type Item =
-  { kind: 'status'; doc: StatusDocument; rejected: string[] } | { kind: 'info'; doc: InformationDocument };
+  | { kind: 'status'; doc: StatusDocument; rejected: string[]; onPublished?: () => void }
+  | { kind: 'info'; doc: InformationDocument };
 
 const MAX_RETRY_DELAY_MS = 10_000;
 /** Events published at most this long before their raw document's server timestamp is read back. */
@@ -54,8 +55,14 @@ export class SystemCollector {
     return this.queue.length;
   }
 
-  enqueueStatus(doc: StatusDocument, rejectedStationIds: string[] = []): void {
-    this.enqueue({ kind: 'status', doc, rejected: rejectedStationIds });
+  /** `onPublished`: called once the document is in JetStream and its diff state in the Store. */
+  enqueueStatus(doc: StatusDocument, rejectedStationIds: string[] = [], onPublished?: () => void): void {
+    this.enqueue({
+      kind: 'status',
+      doc,
+      rejected: rejectedStationIds,
+      ...(onPublished ? { onPublished } : {}),
+    });
   }
 
   enqueueInformation(doc: InformationDocument): void {
@@ -149,9 +156,13 @@ export class SystemCollector {
       await producer.ingestInformation(item.doc);
       return;
     }
-    if (producer.lastDocumentSec !== null && item.doc.lastUpdatedSec <= producer.lastDocumentSec) return;
-    await this.opts.snapshots.publish(this.opts.system, item.doc, item.rejected);
-    await producer.ingestStatus(item.doc, item.rejected.length > 0 ? new Set(item.rejected) : undefined);
+    if (producer.lastDocumentSec === null || item.doc.lastUpdatedSec > producer.lastDocumentSec) {
+      await this.opts.snapshots.publish(this.opts.system, item.doc, item.rejected);
+      await producer.ingestStatus(item.doc, item.rejected.length > 0 ? new Set(item.rejected) : undefined);
+      brokerMetrics.publishedDocuments.inc({ system: this.opts.system });
+      brokerMetrics.publishedDocumentTime.set({ system: this.opts.system }, item.doc.lastUpdatedSec);
+    }
+    item.onPublished?.();
   }
 
   private async openProducer(): Promise<Producer> {

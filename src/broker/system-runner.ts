@@ -1,9 +1,11 @@
 import type { Logger } from '../log/index.js';
+import type { LoggedEvent } from '../events/types.js';
 import { metrics } from '../metrics/index.js';
 import { Pipeline } from '../pipeline/index.js';
-import type { Store } from '../storage/index.js';
+import type { EventLog, Store } from '../storage/index.js';
 import type { JetStreamLog, SystemEventLog } from './event-log.js';
 import { withEventLog } from './log-store.js';
+import { brokerMetrics } from './metrics.js';
 
 export interface SystemRunnerOptions {
   store: Store;
@@ -25,6 +27,10 @@ export interface SystemRunnerOptions {
  * committed offsets and writes nothing twice.
  */
 export class SystemRunner {
+  /** Events of the batch being processed (read, not yet committed by both consumers). */
+  private uncommitted = 0;
+  private closed = false;
+
   private constructor(
     readonly system: string,
     private readonly pipeline: Pipeline,
@@ -35,7 +41,8 @@ export class SystemRunner {
     const view = opts.log.forSystem(opts.system, opts.store.log);
     try {
       const pipeline = await Pipeline.open({
-        store: withEventLog(opts.store, view),
+        // The pipeline reads the log itself only to catch up when it opens: counted too.
+        store: withEventLog(opts.store, countingReads(view, opts.system)),
         system: opts.system,
         timeZone: opts.timeZone,
         detector: opts.detector,
@@ -64,21 +71,70 @@ export class SystemRunner {
   async step(limit: number): Promise<number> {
     const events = await this.view.read(this.offset, limit);
     if (events.length > 0) {
+      this.uncommitted = events.length;
       await this.pipeline.activity.process(events);
       await this.pipeline.detection.process(events);
+      this.uncommitted = 0;
+      countProcessed(this.system, events);
     }
-    const lag = this.view.pending;
-    metrics.consumerLag.set({ consumer: this.pipeline.activity.name }, lag);
-    metrics.consumerLag.set({ consumer: this.pipeline.detection.name }, lag);
+    // Both consumers commit each batch before the next read: what is left after it is their lag.
+    this.setLag(this.view.pending);
     return events.length;
+  }
+
+  /**
+   * Lag asked of JetStream now: called on a timer, so that it keeps growing while a step is stuck
+   * (a slow or unreachable store) instead of showing the value of the last finished step.
+   */
+  async reportLag(): Promise<void> {
+    const pending = await this.view.pendingNow();
+    if (!this.closed) this.setLag(pending + this.uncommitted);
+  }
+
+  private setLag(events: number): void {
+    metrics.consumerLag.set({ consumer: this.pipeline.activity.name }, events);
+    metrics.consumerLag.set({ consumer: this.pipeline.detection.name }, events);
   }
 
   /** `flush`: save a detector checkpoint first (a clean hand-over); not when the lease was lost. */
   async close(flush: boolean): Promise<void> {
+    // Another worker reports this system from now on.
+    this.closed = true;
+    metrics.consumerLag.remove({ consumer: this.pipeline.activity.name });
+    metrics.consumerLag.remove({ consumer: this.pipeline.detection.name });
     try {
       if (flush) await this.pipeline.flush();
     } finally {
       await this.view.close();
     }
   }
+}
+
+/** Processing metrics: events and documents (snapshot events), and the newest document time. */
+function countProcessed(system: string, events: readonly LoggedEvent[]): void {
+  let documents = 0;
+  let newest: number | null = null;
+  for (const e of events) {
+    if (e.type !== 'snapshot') continue;
+    documents++;
+    if (newest === null || e.timeSec > newest) newest = e.timeSec;
+  }
+  const labels = { system };
+  if (events.length > 0) brokerMetrics.processedEvents.inc(labels, events.length);
+  if (documents > 0) brokerMetrics.processedDocuments.inc(labels, documents);
+  if (newest !== null) brokerMetrics.processedDocumentTime.set(labels, newest);
+}
+
+function countingReads(view: SystemEventLog, system: string): EventLog {
+  return {
+    append: (events) => view.append(events),
+    read: async (afterOffset, limit) => {
+      const events = await view.read(afterOffset, limit);
+      countProcessed(system, events);
+      return events;
+    },
+    lastOffset: () => view.lastOffset(),
+    consumerOffset: (consumer) => view.consumerOffset(consumer),
+    commitOffset: (consumer, offset) => view.commitOffset(consumer, offset),
+  };
 }

@@ -1,15 +1,31 @@
 #!/usr/bin/env node
 /** `dockwatch`: thin commands over the library. Each command lives in its own module. */
+// First: sizes V8's young generation before the other modules allocate.
+import './young-generation.js';
 import { Command, Option } from 'commander';
 import { DOCKWATCH_VERSION } from '../feed/http/index.js';
 import { ConfigError } from '../config/index.js';
-import { runWatch } from './watch.js';
-import { runReplayCommand } from './replay.js';
-import { runRecordCommand } from './record-command.js';
-import { runSimulate } from './simulate.js';
-import { runDemo } from './demo.js';
-import { runBacktest } from './backtest.js';
-import { runCollect, runProcess, runServe } from './roles.js';
+
+// Each command's module is imported when that command runs: `watch` does not pay for the
+// simulator, the backtest, NATS or YAML (memory: docs/performance.md §3).
+const runWatch = async (...a: Parameters<typeof import('./watch.js').runWatch>) =>
+  (await import('./watch.js')).runWatch(...a);
+const runReplayCommand = async (...a: Parameters<typeof import('./replay.js').runReplayCommand>) =>
+  (await import('./replay.js')).runReplayCommand(...a);
+const runRecordCommand = async (...a: Parameters<typeof import('./record-command.js').runRecordCommand>) =>
+  (await import('./record-command.js')).runRecordCommand(...a);
+const runSimulate = async (...a: Parameters<typeof import('./simulate.js').runSimulate>) =>
+  (await import('./simulate.js')).runSimulate(...a);
+const runDemo = async (...a: Parameters<typeof import('./demo.js').runDemo>) =>
+  (await import('./demo.js')).runDemo(...a);
+const runBacktest = async (...a: Parameters<typeof import('./backtest.js').runBacktest>) =>
+  (await import('./backtest.js')).runBacktest(...a);
+const runCollect = async (...a: Parameters<typeof import('./roles.js').runCollect>) =>
+  (await import('./roles.js')).runCollect(...a);
+const runProcess = async (...a: Parameters<typeof import('./roles.js').runProcess>) =>
+  (await import('./roles.js')).runProcess(...a);
+const runServe = async (...a: Parameters<typeof import('./roles.js').runServe>) =>
+  (await import('./roles.js')).runServe(...a);
 
 const program = new Command('dockwatch')
   .description('Watches a bike-share GBFS feed and tells which stations are locked.')
@@ -58,6 +74,7 @@ common(program.command('replay'))
   .option('--gap-sec <n>', 'longer silences are blind time (default: 3 × the median document interval)')
   .option('--fresh', 'start over: delete the replay database first')
   .option('--json', 'print the summary as JSON')
+  .option('--no-reader-thread', 'read and parse the archive on the main thread too (one core)')
   .action((paths: string[], opts: Record<string, string | boolean | undefined>) =>
     runReplayCommand(paths, opts),
   );
@@ -109,6 +126,14 @@ const broker = (cmd: Command): Command =>
     .option(
       '--stream <name>',
       'JetStream events stream (env DOCKWATCH_NATS_STREAM; default DOCKWATCH_EVENTS)',
+    )
+    .option(
+      '--metrics-port <port>',
+      'serve GET /metrics on this port (env DOCKWATCH_METRICS_PORT; default off)',
+    )
+    .option(
+      '--metrics-host <host>',
+      'listen address of /metrics (env DOCKWATCH_METRICS_HOST; default 127.0.0.1)',
     );
 
 broker(common(program.command('collect')))
@@ -151,6 +176,8 @@ program
   .option('--outages <n>', 'injected feed outages', '12')
   .option('--min-history-days <n>', 'days of history before judging a station')
   .option('--gap-sec <n>', 'blind after this many seconds without a document')
+  .option('--stuck-max-hours <n>', 'longest injected stuck-bikes / blocked-docks fault (default 24)')
+  .option('--blocked-docks-faults <n>', 'injected blocked-docks faults (default 0)')
   .option('--json <file>', 'write machine-readable results')
   .option('--json-changes', 'include every state change in the JSON')
   .action(async (archives: string[], opts: Record<string, string | boolean | undefined>) => {
@@ -163,6 +190,8 @@ program
       outages: str('outages'),
       minHistoryDays: str('minHistoryDays'),
       gapThresholdSec: str('gapSec'),
+      stuckMaxHours: str('stuckMaxHours'),
+      blockedDocksFaults: str('blockedDocksFaults'),
       json: str('json'),
       jsonChanges: opts['jsonChanges'] === true,
     });

@@ -9,6 +9,7 @@ import { loadConfig, type Config } from '../config/index.js';
 import { loadSystemsFile } from '../config/systems-file.js';
 import { createLogger, type Logger } from '../log/index.js';
 import { enableDefaultMetrics } from '../metrics/index.js';
+import { startMetricsServer } from '../metrics/server.js';
 import { CollectService } from '../service/collect-service.js';
 import { ProcessService } from '../service/process-service.js';
 import { openStore, type Store } from '../storage/index.js';
@@ -19,6 +20,21 @@ export type RoleOptions = Record<string, string | undefined>;
 /** What a started role gives back: tests stop it in-process; the CLI stops it on SIGTERM. */
 export interface RunningRole {
   stop(): Promise<void>;
+  /** Base URL of the /metrics listener of `collect` / `process`, when one was asked for. */
+  metricsUrl?: string;
+}
+
+/**
+ * `--metrics-port` / DOCKWATCH_METRICS_PORT: a /metrics listener for the roles without the API.
+ * Off by default (several workers on one host would fight over a fixed port); 0 = any free port.
+ */
+function metricsListen(opts: RoleOptions): { host: string; port: number } | null {
+  const raw = opts['metricsPort'] ?? env('DOCKWATCH_METRICS_PORT');
+  if (raw === undefined) return null;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--metrics-port must be a port number 0..65535, got ${JSON.stringify(raw)}`);
+  return { host: opts['metricsHost'] ?? env('DOCKWATCH_METRICS_HOST') ?? '127.0.0.1', port };
 }
 
 function env(name: string): string | undefined {
@@ -84,8 +100,13 @@ async function openLogPatiently(opts: RoleOptions, logger: Logger): Promise<JetS
   }
 }
 
-async function withStore<T>(config: Config, logger: Logger, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(config.database, { logger });
+async function withStore<T>(
+  config: Config,
+  logger: Logger,
+  extra: { poolSize?: number },
+  fn: (store: Store) => Promise<T>,
+): Promise<T> {
+  const store = await openStore(config.database, { logger, ...extra });
   try {
     return await fn(store);
   } catch (err) {
@@ -97,11 +118,15 @@ async function withStore<T>(config: Config, logger: Logger, fn: (store: Store) =
 export async function startCollect(opts: RoleOptions): Promise<RunningRole> {
   const config = baseConfig(opts);
   const logger = createLogger({ level: config.logLevel });
+  const listen = metricsListen(opts);
   const file = opts['systems'] ?? env('DOCKWATCH_SYSTEMS_FILE');
   if (file === undefined)
     throw new Error('collect needs --systems FILE (or DOCKWATCH_SYSTEMS_FILE): the systems to watch');
   const systems = loadSystemsFile(file);
-  return withStore(config, logger, async (store) => {
+  // One connection per ten systems (5 to 20): 200 systems' collectors share the pool, and a write
+  // that waits too long for a connection fails and is retried with back-off (docs/performance.md §6a).
+  const poolSize = Math.min(20, Math.max(5, Math.ceil(systems.length / 10)));
+  return withStore(config, logger, { poolSize }, async (store) => {
     const log = await openLogPatiently({ ...opts, role: 'collect' }, logger);
     const service = new CollectService({
       store,
@@ -110,9 +135,18 @@ export async function startCollect(opts: RoleOptions): Promise<RunningRole> {
       logger,
       maxBufferedDocuments: positive(opts['maxBufferedDocuments'], '--max-buffered-documents', 120),
     });
-    await service.start();
+    // Before the service: a taken port stops the start before any work begins.
+    const metricsServer = listen ? await startMetricsServer({ ...listen, logger }) : null;
+    try {
+      await service.start();
+    } catch (err) {
+      await metricsServer?.close();
+      throw err;
+    }
     return {
+      ...(metricsServer ? { metricsUrl: metricsServer.url } : {}),
       stop: async () => {
+        await metricsServer?.close();
         await service.stop();
         await log.close();
         await store.close();
@@ -124,8 +158,9 @@ export async function startCollect(opts: RoleOptions): Promise<RunningRole> {
 export async function startProcess(opts: RoleOptions): Promise<RunningRole> {
   const config = baseConfig(opts);
   const logger = createLogger({ level: config.logLevel });
+  const listen = metricsListen(opts);
   const only = opts['systems'] ?? undefined;
-  return withStore(config, logger, async (store) => {
+  return withStore(config, logger, {}, async (store) => {
     const log = await openLogPatiently({ ...opts, role: 'process' }, logger);
     const service = new ProcessService({
       store,
@@ -141,9 +176,18 @@ export async function startProcess(opts: RoleOptions): Promise<RunningRole> {
         : {}),
       ...(only !== undefined ? { systems: loadSystemsFile(only).map((s) => s.id) } : {}),
     });
-    await service.start();
+    // Before the service: a taken port stops the start before any work begins.
+    const metricsServer = listen ? await startMetricsServer({ ...listen, logger }) : null;
+    try {
+      await service.start();
+    } catch (err) {
+      await metricsServer?.close();
+      throw err;
+    }
     return {
+      ...(metricsServer ? { metricsUrl: metricsServer.url } : {}),
       stop: async () => {
+        await metricsServer?.close();
         await service.stop();
         await log.close();
         await store.close();
@@ -153,13 +197,14 @@ export async function startProcess(opts: RoleOptions): Promise<RunningRole> {
 }
 
 /**
- * `serve`: the API and web app over the Store, stateless (run N behind a load balancer). Serves
- * `--system` (or the only / first registered system) until the API gains its system selector.
+ * `serve`: the API and web app over the Store, stateless (run N behind a load balancer). Every
+ * system of the Store is served at /api/v1/systems/:id/…; `--system` (else the first by id) is
+ * also served at the unprefixed routes.
  */
 export async function startServe(opts: RoleOptions): Promise<RunningRole & { url: string }> {
   const config = baseConfig(opts);
   const logger = createLogger({ level: config.logLevel });
-  return withStore(config, logger, async (store) => {
+  return withStore(config, logger, {}, async (store) => {
     const systems = await store.listSystems();
     const record = config.systemId
       ? systems.find((s) => s.id === config.systemId)
@@ -178,6 +223,8 @@ export async function startServe(opts: RoleOptions): Promise<RunningRole & { url
       timezone: record.timezone,
       pollIntervalSec: positive(opts['pollIntervalSec'], '--poll-interval-sec', 60),
       live: createLiveBus(),
+      // No pipeline here: every system's picture is refreshed from the store.
+      refreshFromStore: true,
       logger,
       tileUrl: config.tileUrl,
       language: config.language,

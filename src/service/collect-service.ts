@@ -29,6 +29,7 @@ const DEFAULT_TIME_ZONE = 'Europe/Paris';
  */
 export class CollectService {
   private readonly watchers: FeedWatcher[] = [];
+  private readonly startTimers: NodeJS.Timeout[] = [];
   readonly collectors = new Map<string, SystemCollector>();
   private readonly timeZones = new Map<string, string>();
 
@@ -66,11 +67,12 @@ export class CollectService {
           onStatus: (doc, meta) => {
             const rejected: string[] = [];
             for (const r of meta.rejections) if (r.stationId !== null) rejected.push(r.stationId);
-            collector.enqueueStatus(doc, rejected);
-            // Health as of this poll, for GET /systems and /readyz of `serve`.
-            void store
-              .saveFeedHealth(watcher.health())
-              .catch((err: unknown) => this.storeFailed(entry.id, err));
+            const health = watcher.health();
+            // Saved once the document is published and its diff state saved: `serve` rebuilds its
+            // picture when lastDocumentSec moves, and must then find the new counts in the Store.
+            collector.enqueueStatus(doc, rejected, () => {
+              void store.saveFeedHealth(health).catch((err: unknown) => this.storeFailed(entry.id, err));
+            });
           },
           onHealth: (health) =>
             void store.saveFeedHealth(health).catch((err: unknown) => this.storeFailed(entry.id, err)),
@@ -78,7 +80,13 @@ export class CollectService {
       });
       this.watchers.push(watcher);
     }
-    for (const w of this.watchers) w.start();
+    // Spread the first polls over one interval: started together, N systems would be polled in the
+    // same second every minute, and every document would wait behind the whole burst downstream.
+    this.watchers.forEach((w, i) => {
+      const delayMs = (i / this.watchers.length) * this.opts.systems[i]!.pollIntervalSec * 1000;
+      if (delayMs === 0) w.start();
+      else this.startTimers.push(setTimeout(() => w.start(), delayMs));
+    });
     logger.info({ systems: this.opts.systems.length }, `collecting ${this.opts.systems.length} systems`);
   }
 
@@ -88,6 +96,7 @@ export class CollectService {
   }
 
   async stop(): Promise<void> {
+    for (const t of this.startTimers.splice(0)) clearTimeout(t);
     await Promise.all(this.watchers.map((w) => w.stop()));
     await Promise.all([...this.collectors.values()].map((c) => c.stop()));
   }

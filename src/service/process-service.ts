@@ -23,6 +23,8 @@ export interface ProcessServiceOptions {
   batchSize?: number;
   /** Only these systems (default: every system in the Store, as collectors register them). */
   systems?: readonly string[];
+  /** How often the consumer lag metric is asked of JetStream; default 2 s. */
+  lagEveryMs?: number;
 }
 
 const DEFAULT_TIME_ZONE = 'Europe/Paris';
@@ -45,6 +47,7 @@ export class ProcessService {
   private stopped = false;
   private loopDone: Promise<void> | null = null;
   private renewTimer: NodeJS.Timeout | null = null;
+  private lagTimer: NodeJS.Timeout | null = null;
   private readonly log: Logger;
   private readonly ttlMs: number;
 
@@ -68,6 +71,8 @@ export class ProcessService {
     await this.leases.heartbeat();
     // Renewals on their own timer: a long catch-up must not let the leases expire.
     this.renewTimer = setInterval(() => void this.renew(), Math.max(100, Math.floor(this.ttlMs / 5)));
+    this.lagTimer = setInterval(() => void this.reportLag(), this.opts.lagEveryMs ?? 2_000);
+    this.lagTimer.unref();
     this.loopDone = this.loop();
     this.log.info({ leaseTtlMs: this.ttlMs }, 'process worker started');
   }
@@ -75,6 +80,7 @@ export class ProcessService {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.renewTimer) clearInterval(this.renewTimer);
+    if (this.lagTimer) clearInterval(this.lagTimer);
     await this.loopDone;
     for (const system of [...this.owned.keys()]) await this.handOver(system);
     this.log.info('process worker stopped: checkpoints saved, leases released');
@@ -125,6 +131,11 @@ export class ProcessService {
       // NATS unreachable: leases age; the loop stops work on them at half the TTL.
       this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'cannot renew leases');
     }
+  }
+
+  /** Consumer lag of every owned system, from JetStream (one consumer-info request each). */
+  private async reportLag(): Promise<void> {
+    for (const runner of [...this.owned.values()]) await runner.reportLag().catch(() => undefined);
   }
 
   private async rebalance(): Promise<void> {

@@ -75,6 +75,7 @@ export class WatchService {
         timeZone: this.timeZone ?? DEFAULT_TIME_ZONE,
         logger: this.log,
         live: this.live,
+        retentionDays: this.opts.retentionDays,
       });
       this.notifications.notifier.start();
     }

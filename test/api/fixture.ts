@@ -127,11 +127,12 @@ function diurnal(slot: number): number {
   return 0.02 + 0.55 * peak(8.5, 1.2) + 0.45 * peak(13, 2.5) + 0.7 * peak(18.3, 1.6);
 }
 
-export async function seedVelibStore(file: string): Promise<Seeded> {
+/** Seeds a new SQLite file, or `store` (already migrated) when given one (another backend). */
+export async function seedVelibStore(file: string | Store): Promise<Seeded> {
   const { timeSec, infos, statuses } = readVelib();
   // A few stations get counts that show blocked docks (capacity − bikes − docks > 0).
-  const store = openSqliteStore({ path: file });
-  await store.migrate();
+  const store = typeof file === 'string' ? openSqliteStore({ path: file }) : file;
+  if (typeof file === 'string') await store.migrate();
   await store.upsertSystem({
     id: SYSTEM,
     name: 'Vélib’ Métropole',
@@ -198,7 +199,13 @@ export async function seedVelibStore(file: string): Promise<Seeded> {
       }
     }
   }
-  await store.commitActivity(SYSTEM, 'activity', lastOffset, increments);
+  // One commit per half day, at increasing offsets of the log: stores bound the size of a commit.
+  const chunks: SlotCount[][] = [];
+  for (let day = today - DAYS; day <= today; day++)
+    for (const half of [0, 1])
+      chunks.push(increments.filter((c) => c.day === day && c.slot >= half * 72 && c.slot < half * 72 + 72));
+  for (let i = 0; i < chunks.length; i++)
+    await store.commitActivity(SYSTEM, 'activity', lastOffset - (chunks.length - 1 - i), chunks[i]!);
 
   // State changes: a history of resolved locks, the current locks, one partial, learning stations.
   const changes: StateChange[] = [];

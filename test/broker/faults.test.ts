@@ -1,7 +1,8 @@
 /**
- * Faults against the real NATS, each checked against the embedded run ("nothing lost, nothing
- * doubled"): kill -9 of a `process` worker while another runs; a NATS restart while the
- * collector publishes and a worker consumes.
+ * Faults against the real NATS and PostgreSQL, each checked against the embedded run ("nothing
+ * lost, nothing doubled"): kill -9 of a `process` worker while another runs; a NATS restart, and
+ * a PostgreSQL restart, while the collector publishes and a worker consumes. The restarts stop the
+ * real servers: this file runs in the serial broker run (`npm run test:broker`), as root in CI.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,6 +14,13 @@ import { openJetStreamLog, SnapshotLog, SystemCollector, type JetStreamLog } fro
 import type { Logger } from '../../src/log/index.js';
 import { ProcessService } from '../../src/service/process-service.js';
 import { openSqliteStore, type Store } from '../../src/storage/index.js';
+import {
+  dropSchema,
+  freshPgStore,
+  pgUnreachableReason,
+  pgUp,
+  uniqueSchema,
+} from '../storage/postgres-fixture.js';
 import {
   dumpEffects,
   embeddedRun,
@@ -32,6 +40,16 @@ const NATS_BIN = '/usr/sbin/nats-server';
 const canRestartNats = natsUp && process.getuid?.() === 0 && hasCommand('start-stop-daemon');
 if (natsUp && !canRestartNats)
   console.warn('[test/broker] NATS restart test skipped: needs root and start-stop-daemon');
+
+const canRestartPg = pgUp && process.getuid?.() === 0 && hasCommand('pg_ctlcluster');
+if (pgUp && !canRestartPg)
+  console.warn('[test/broker] PostgreSQL restart test skipped: needs root and pg_ctlcluster');
+
+/** `pg_ctlcluster --skip-systemctl-redirect <version> main <action>` on the machine's one cluster. */
+function pgCluster(action: 'start' | 'stop'): void {
+  const version = execFileSync('ls', ['/etc/postgresql']).toString().trim().split('\n')[0]!;
+  execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', action], { stdio: 'ignore' });
+}
 
 function hasCommand(cmd: string): boolean {
   try {
@@ -73,11 +91,12 @@ describe.skipIf(!natsUp)('faults: nothing lost, nothing doubled', () => {
   async function setup(
     tag: string,
     logger = memoryLogger().logger,
+    openStore?: () => Store,
   ): Promise<{ log: JetStreamLog; store: Store; file: string; collectors: SystemCollector[] }> {
     const log = await openJetStreamLog({ url: NATS_URL, stream: uniqueStream(tag), logger });
     logs.push(log);
     const file = path.join(dir, `${tag}.sqlite`);
-    const store = openSqliteStore({ path: file });
+    const store = openStore ? openStore() : openSqliteStore({ path: file });
     await store.migrate();
     const snapshots = await SnapshotLog.open(log);
     const collectors: SystemCollector[] = [];
@@ -259,6 +278,59 @@ describe.skipIf(!natsUp)('faults: nothing lost, nothing doubled', () => {
         if (!(await natsReachable())) startNats();
         await worker.stop().catch(() => undefined);
         await store.close();
+      }
+    },
+    240_000,
+  );
+
+  it.skipIf(!canRestartPg)(
+    'a PostgreSQL restart mid-stream: collector and worker fail clearly, retry, and resume',
+    async () => {
+      const mem = memoryLogger();
+      const schema = uniqueSchema('faults');
+      const { log, store, collectors } = await setup('PGRESTART', mem.logger, () => freshPgStore(schema));
+      const worker = new ProcessService({
+        store,
+        log,
+        logger: mem.logger,
+        detector: 'seed',
+        minHistoryDays: MIN_HISTORY_DAYS,
+        leaseTtlMs: 3_000,
+        idleMs: 20,
+      });
+      await worker.start();
+      let restarted = false;
+      try {
+        await feedPaced(collectors, 10_000, async (fraction) => {
+          if (restarted || fraction < 0.3) return;
+          restarted = true;
+          // Stop, stay down a while (documents keep coming), start: a restart long enough to see.
+          pgCluster('stop');
+          expect(await pgUnreachableReason()).not.toBeNull();
+          await new Promise((r) => setTimeout(r, 3_000));
+          expect(collectors.some((c) => c.buffered > 0)).toBe(true);
+          pgCluster('start');
+          await waitFor(
+            'PostgreSQL to come back',
+            async () => (await pgUnreachableReason()) === null,
+            30_000,
+          );
+        });
+        expect(restarted).toBe(true);
+        const end = await ends(log);
+        await waitFor('the worker to finish every system', () => caughtUp(store, end), 90_000, 250);
+        await worker.stop();
+        const text = mem.lines().join('');
+        expect(text).toContain('cannot publish to NATS or save to the store');
+        expect(text).toContain('publishing again: draining the buffered documents');
+        await expectLikeReference(log, store);
+      } finally {
+        // Whatever happened, leave the server running for everything after this test.
+        if ((await pgUnreachableReason()) !== null) pgCluster('start');
+        await waitFor('PostgreSQL to be up', async () => (await pgUnreachableReason()) === null, 30_000);
+        await worker.stop().catch(() => undefined);
+        await store.close();
+        await dropSchema(schema);
       }
     },
     240_000,

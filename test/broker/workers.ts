@@ -36,6 +36,9 @@ export function startWorker(
     String(opts.leaseTtlSec),
     '--min-history-days',
     '1',
+    // The reference run (fixture.ts embeddedRun) uses the seed detector, whatever the default is.
+    '--detector',
+    'seed',
     '--log-level',
     'info',
     ...(opts.extra ?? []),

@@ -105,9 +105,11 @@ describe('watcher against the simulator over HTTP', () => {
     expect(lock.evidence?.observed).toBe(0);
     const res = await fetch(`${service.url}/api/v1/stations`);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { stations: { code: string; state: string }[] };
+    // The list comes as columns (one array per property, src/api/station-table.ts).
+    const body = (await res.json()) as { stations: { code: string[]; state: string[] } };
     const code = (await store.listStationInfo(SYSTEM)).find((s) => s.stationId === target)!.code;
-    expect(body.stations.find((s) => s.code === code)?.state).toBe('locked');
+    expect(body.stations.code).toContain(code);
+    expect(body.stations.state[body.stations.code.indexOf(code)]).toBe('locked');
 
     // Malformed bodies were refused, counted, and polling went on.
     expect(await rejectedCount('not_json')).toBeGreaterThanOrEqual(1);

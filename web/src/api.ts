@@ -1,8 +1,9 @@
 /** Types of the API's answers (shared with the server, type-only) and fetch helpers. */
+import type { StationColumns, StationListItem } from '../../src/api/station-table.js';
 import type { StationView } from '../../src/api/station-view.js';
 
 /** A station as in the list (the feed station_id and report time are on the station page only). */
-export type Station = Omit<StationView, 'id' | 'lastReported'>;
+export type Station = StationListItem;
 export type Category = 'ok' | 'locked' | 'partial' | 'closed' | 'learning';
 export type StateCounts = Record<Category, number>;
 
@@ -12,7 +13,8 @@ export interface StationsResponse {
   version: number;
   count: number;
   counts: StateCounts;
-  stations: Station[];
+  /** One array per property: decode with stationsFromColumns. */
+  stations: StationColumns;
 }
 
 export interface StateChangeOut {
@@ -94,8 +96,28 @@ export class HttpError extends Error {
   }
 }
 
-export async function getJson<T>(path: string): Promise<T> {
-  const res = await fetch(`/api/v1${path}`, { headers: { accept: 'application/json' } });
+/** '' = the server's default system (/api/v1/…); else /systems/<id> (the system selector). */
+let systemPrefix = '';
+
+export function useSystem(id: string | null): void {
+  systemPrefix = id === null ? '' : `/systems/${encodeURIComponent(id)}`;
+}
+
+/** URL of a per-system API path (/stations, /live…) for the chosen system. */
+export function apiUrl(path: string): string {
+  return `/api/v1${systemPrefix}${path}`;
+}
+
+export interface SystemItem {
+  id: string;
+  name: string;
+  /** The server's default system (the one of the unprefixed routes). */
+  watched: boolean;
+}
+
+export async function getJson<T>(path: string, opts: { global?: boolean } = {}): Promise<T> {
+  const url = opts.global ? `/api/v1${path}` : apiUrl(path);
+  const res = await fetch(url, { headers: { accept: 'application/json' } });
   if (!res.ok) {
     let code = 'http_error';
     let message = `HTTP ${res.status}`;
@@ -119,6 +141,8 @@ export function categoryOf(state: string): Category {
       return 'locked';
     case 'rent_blocked':
     case 'return_blocked':
+    case 'bikes_stuck':
+    case 'docks_blocked':
       return 'partial';
     case 'learning':
       return 'learning';

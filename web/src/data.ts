@@ -3,12 +3,14 @@
  * browser with its ETag), then patched by the Server-Sent Events stream.
  */
 import {
+  apiUrl,
   getJson,
   type StateChangeOut,
   type Station,
   type StationsResponse,
   type StateCounts,
 } from './api.js';
+import { stationsFromColumns } from '../../src/api/station-table.js';
 
 export interface StationsState {
   timeSec: number;
@@ -32,16 +34,17 @@ export function stations(): Promise<StationsState> {
 async function reload(): Promise<StationsState> {
   try {
     const body = await getJson<StationsResponse>('/stations');
+    const list = stationsFromColumns(body.stations);
     const next = {
       timeSec: body.timeSec,
       counts: body.counts,
-      list: body.stations,
-      byCode: new Map(body.stations.map((s) => [s.code, s])),
+      list,
+      byCode: new Map(list.map((s) => [s.code, s])),
     };
     // In place: pages hold on to the object they got.
     if (state) Object.assign(state, next);
     else state = next;
-    for (const l of stationListeners) l(body.stations);
+    for (const l of stationListeners) l(list);
     return state;
   } finally {
     loading = null;
@@ -75,7 +78,7 @@ interface Delta {
 
 export function startLive(): void {
   if (typeof EventSource === 'undefined') return;
-  const es = new EventSource('/api/v1/live');
+  const es = new EventSource(apiUrl('/live'));
   let hellos = 0;
   es.addEventListener('hello', () => {
     for (const l of liveListeners) l(true);

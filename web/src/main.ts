@@ -10,6 +10,7 @@ import { h } from './dom.js';
 import { fmtDateTime, getLang, initLang, onLangChange, setLang, t } from './i18n.js';
 import type { MessageKey } from './i18n/fr.js';
 import { interceptLinks, render, route, type Page } from './router.js';
+import { initSystems, systemSelector } from './systems.js';
 import { heading } from './ui.js';
 
 const NAV: { href: string; key: MessageKey; id: string }[] = [
@@ -48,6 +49,9 @@ function renderChrome(config: AppConfig): void {
     ),
   );
   const lang = document.getElementById('lang')!;
+  const selector = systemSelector();
+  document.querySelector('.top .system')?.remove();
+  if (selector) lang.before(selector);
   // The visible text is the accessible name (WCAG 2.5.3): the other language's own name.
   lang.textContent = t('lang.switch');
   lang.setAttribute('title', t('lang.switchLabel'));
@@ -72,6 +76,7 @@ function renderFooter(config: AppConfig, timeSec?: number): void {
 }
 
 async function boot(): Promise<void> {
+  await initSystems();
   const config = await getJson<AppConfig>('/config');
   initLang(config.language, config.timezone);
   interceptLinks();

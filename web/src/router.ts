@@ -69,8 +69,23 @@ export async function render(
   }
 }
 
+/** Query parameters every in-app navigation keeps (the chosen system), so the address can be shared. */
+const kept = new Map<string, string>();
+
+export function keepParam(name: string, value: string | null): void {
+  if (value === null) kept.delete(name);
+  else kept.set(name, value);
+}
+
+export function withKeptParams(href: string): string {
+  if (kept.size === 0) return href;
+  const url = new URL(href, location.href);
+  for (const [k, v] of kept) if (!url.searchParams.has(k)) url.searchParams.set(k, v);
+  return url.pathname + url.search + url.hash;
+}
+
 export function navigate(href: string): void {
-  history.pushState(null, '', href);
+  history.pushState(null, '', withKeptParams(href));
   window.dispatchEvent(new PopStateEvent('popstate'));
 }
 
@@ -89,6 +104,7 @@ export function interceptLinks(): void {
     )
       return;
     ev.preventDefault();
-    if (url.href !== location.href) navigate(url.pathname + url.search);
+    const href = withKeptParams(url.pathname + url.search);
+    if (new URL(url.hash ? href + url.hash : href, location.href).href !== location.href) navigate(href);
   });
 }

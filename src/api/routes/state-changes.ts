@@ -1,6 +1,6 @@
 /** GET /state-changes — newest first, filtered, with an opaque cursor for the next page. */
 import type { FastifyInstance } from 'fastify';
-import type { ApiContext } from '../context.js';
+import { contextOf, type ApiContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { errorResponses, STATION_STATES, stationCodeParam } from '../schemas.js';
 
@@ -26,7 +26,7 @@ interface Query {
   cursor?: string;
 }
 
-export function stateChangeRoutes(app: FastifyInstance, ctx: ApiContext): void {
+export function stateChangeRoutes(app: FastifyInstance, base: ApiContext): void {
   app.get<{ Querystring: Query }>(
     '/state-changes',
     {
@@ -72,6 +72,7 @@ export function stateChangeRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (req, reply) => {
+      const ctx = contextOf(req, base);
       const q = req.query;
       if (q.since !== undefined && q.until !== undefined && q.since > q.until) {
         throw new ApiError('invalid_range', '"since" is after "until".', 'since');

@@ -1,13 +1,13 @@
 /** GET /stations, /stations.geojson, /stations/:code — served from the precomputed snapshot. */
 import type { FastifyInstance } from 'fastify';
-import type { ApiContext } from '../context.js';
+import { contextOf, type ApiContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { sendPrecomputed } from '../precomputed.js';
 import { errorResponses, stationCodeParam } from '../schemas.js';
 
 const HISTORY_LIMIT = 50;
 
-export function stationRoutes(app: FastifyInstance, ctx: ApiContext): void {
+export function stationRoutes(app: FastifyInstance, base: ApiContext): void {
   const noQuery = { type: 'object', additionalProperties: false, properties: {} } as const;
 
   app.get(
@@ -15,7 +15,7 @@ export function stationRoutes(app: FastifyInstance, ctx: ApiContext): void {
     {
       compress: false, // already compressed, once per snapshot
       schema: {
-        summary: 'Every station with its counts and state',
+        summary: 'Every station with its counts and state, as columns (one array per property)',
         tags: ['stations'],
         querystring: noQuery,
         response: {
@@ -27,7 +27,7 @@ export function stationRoutes(app: FastifyInstance, ctx: ApiContext): void {
               version: { type: 'integer' },
               count: { type: 'integer' },
               counts: { $ref: 'StateCounts#' },
-              stations: { type: 'array', items: { $ref: 'Station#' } },
+              stations: { $ref: 'StationColumns#' },
             },
           },
           ...errorResponses,
@@ -35,6 +35,7 @@ export function stationRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (req, reply) => {
+      const ctx = contextOf(req, base);
       const snap = await ctx.snapshots.current();
       return sendPrecomputed(req, reply, snap.stations, ctx.dataCacheControl);
     },
@@ -52,6 +53,7 @@ export function stationRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (req, reply) => {
+      const ctx = contextOf(req, base);
       const snap = await ctx.snapshots.current();
       return sendPrecomputed(req, reply, await ctx.snapshots.geojson(snap), ctx.dataCacheControl);
     },
@@ -81,6 +83,7 @@ export function stationRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (req, reply) => {
+      const ctx = contextOf(req, base);
       const snap = await ctx.snapshots.current();
       const station = snap.byCode.get(req.params.code) ?? snap.byId.get(req.params.code);
       if (!station)

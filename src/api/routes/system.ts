@@ -1,13 +1,16 @@
-/** GET /activity, /systems, /stats, /config — system-level views. */
+/** GET /activity, /stats, /config — system-level views; /systems — the systems of the store. */
 import type { FastifyInstance } from 'fastify';
-import type { ApiContext } from '../context.js';
+import { contextOf, type ApiContext } from '../context.js';
+import type { SystemContexts } from '../systems.js';
+import { ApiError } from '../errors.js';
 import { countByState } from '../snapshot.js';
 import { errorResponses } from '../schemas.js';
+import type { SystemRecord } from '../../storage/index.js';
 import { lockStatistics } from '../stats.js';
 
 const noQuery = { type: 'object', additionalProperties: false, properties: {} } as const;
 
-export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
+export function systemRoutes(app: FastifyInstance, base: ApiContext): void {
   app.get(
     '/activity',
     {
@@ -39,7 +42,8 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
         },
       },
     },
-    async (_req, reply) => {
+    async (req, reply) => {
+      const ctx = contextOf(req, base);
       const snap = await ctx.snapshots.current();
       const activity = await ctx.activity.system(snap.timeSec);
       let rentedToday = 0;
@@ -60,58 +64,6 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
         states: countByState(snap.views),
         stations: snap.views.length,
       };
-    },
-  );
-
-  app.get(
-    '/systems',
-    {
-      schema: {
-        summary: 'The watched system(s) and their feed health',
-        tags: ['system'],
-        querystring: noQuery,
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              systems: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    id: { type: 'string' },
-                    name: { type: 'string' },
-                    feedUrl: { type: 'string' },
-                    timezone: { type: 'string' },
-                    watched: { type: 'boolean' },
-                    health: { $ref: 'FeedHealth#' },
-                    staleSec: { type: ['integer', 'null'], description: 'Seconds since the last document' },
-                  },
-                },
-              },
-            },
-          },
-          ...errorResponses,
-        },
-      },
-    },
-    async (_req, reply) => {
-      const systems = await ctx.store.listSystems();
-      const nowSec = Math.floor(Date.now() / 1000);
-      const out = await Promise.all(
-        systems.map(async (s) => {
-          const health = await ctx.store.feedHealth(s.id);
-          const last = health?.lastDocumentSec ?? null;
-          return {
-            ...s,
-            watched: s.id === ctx.systemId,
-            health,
-            staleSec: last === null ? null : Math.max(0, nowSec - last),
-          };
-        }),
-      );
-      reply.header('cache-control', ctx.dataCacheControl);
-      return { systems: out };
     },
   );
 
@@ -164,6 +116,7 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (req, reply) => {
+      const ctx = contextOf(req, base);
       const { days } = req.query as { days: number };
       const snap = await ctx.snapshots.current();
       const [stats, health] = await Promise.all([
@@ -198,7 +151,8 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
         },
       },
     },
-    async (_req, reply) => {
+    async (req, reply) => {
+      const ctx = contextOf(req, base);
       const systems = await ctx.store.listSystems();
       const name = systems.find((s) => s.id === ctx.systemId)?.name ?? ctx.systemId;
       reply.header('cache-control', 'public, max-age=60');
@@ -211,6 +165,73 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
         tileUrl: ctx.tileUrl,
         tileAttribution: ctx.tileAttribution,
       };
+    },
+  );
+}
+
+const systemItem = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    feedUrl: { type: 'string' },
+    timezone: { type: 'string' },
+    watched: { type: 'boolean', description: 'The default system, also served at the unprefixed routes' },
+    health: { $ref: 'FeedHealth#' },
+    staleSec: { type: ['integer', 'null'], description: 'Seconds since the last document' },
+  },
+} as const;
+
+async function describeSystem(systems: SystemContexts, s: SystemRecord): Promise<Record<string, unknown>> {
+  const health = await systems.base.store.feedHealth(s.id);
+  const last = health?.lastDocumentSec ?? null;
+  return {
+    ...s,
+    watched: s.id === systems.base.systemId,
+    health,
+    staleSec: last === null ? null : Math.max(0, Math.floor(Date.now() / 1000) - last),
+  };
+}
+
+/** GET /systems (every system of the store) and /systems/:system (one): not per system themselves. */
+export function systemListRoutes(app: FastifyInstance, systems: SystemContexts): void {
+  app.get(
+    '/systems',
+    {
+      schema: {
+        summary: 'The systems in the store and their feed health (each served at /api/v1/systems/{id}/…)',
+        tags: ['system'],
+        querystring: noQuery,
+        response: {
+          200: { type: 'object', properties: { systems: { type: 'array', items: systemItem } } },
+          ...errorResponses,
+        },
+      },
+    },
+    async (_req, reply) => {
+      const out = await Promise.all((await systems.systems()).map((s) => describeSystem(systems, s)));
+      reply.header('cache-control', systems.base.dataCacheControl);
+      return { systems: out };
+    },
+  );
+
+  app.get<{ Params: { system: string } }>(
+    '/systems/:system',
+    {
+      schema: {
+        summary: 'One system and its feed health',
+        tags: ['system'],
+        params: { type: 'object', required: ['system'], properties: { system: { type: 'string' } } },
+        querystring: noQuery,
+        response: { 200: systemItem, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const record = (await systems.systems()).find((s) => s.id === req.params.system);
+      if (!record)
+        throw new ApiError('system_not_found', `No system has the id "${req.params.system}".`, 'system');
+      reply.header('cache-control', systems.base.dataCacheControl);
+      return describeSystem(systems, record);
     },
   );
 }

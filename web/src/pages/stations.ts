@@ -4,7 +4,7 @@ import { onStations, stations } from '../data.js';
 import { esc, h } from '../dom.js';
 import { fmtDuration, fmtNumber, t } from '../i18n.js';
 import type { MessageKey } from '../i18n/fr.js';
-import type { Page } from '../router.js';
+import { withKeptParams, type Page } from '../router.js';
 import { errorBox, heading, stateLabel, stationHref } from '../ui.js';
 
 type SortKey = 'name' | 'code' | 'state' | 'mechanical' | 'electric' | 'docks' | 'blocked' | 'since';
@@ -102,7 +102,7 @@ export const stationsPage: Page = async ({ main, query }) => {
     if (sortKey !== 'name') p.set('sort', sortKey);
     if (sortDir < 0) p.set('dir', 'desc');
     const qs = p.toString();
-    history.replaceState(null, '', `/stations${qs ? '?' + qs : ''}`);
+    history.replaceState(null, '', withKeptParams(`/stations${qs ? '?' + qs : ''}`));
   };
 
   const drawHead = (): void => {

@@ -1,0 +1,177 @@
+/// <reference lib="dom" />
+/**
+ * The system selector in a real browser (Debian chromium via playwright-core): a server over a
+ * store holding two systems; switching shows the other system's stations, the choice is in the
+ * address (links work) and remembered; a server with one system shows no selector.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiServer, createLiveBus } from '../../src/api/index.js';
+import { silentLogger } from '../../src/log/index.js';
+import { openSqliteStore, type Store } from '../../src/storage/index.js';
+import { repoRoot } from '../api/fixture.js';
+import { seedSystem, T0 } from '../api/two-systems.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`skipping browser tests: ${CHROMIUM} is absent`);
+
+const webDir = path.join(repoRoot, 'web');
+
+async function serve(store: Store, webRoot: string): Promise<{ app: FastifyInstance; base: string }> {
+  const app = await createApiServer({
+    store,
+    systemId: 'paris',
+    timezone: 'Europe/Paris',
+    pollIntervalSec: 60,
+    live: createLiveBus(),
+    logger: silentLogger,
+    refreshFromStore: true,
+    webRoot,
+    tileUrl: '',
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const addr = app.server.address();
+  if (addr === null || typeof addr === 'string') throw new Error('no address');
+  return { app, base: `http://127.0.0.1:${addr.port}` };
+}
+
+describe.skipIf(!hasChromium)('system selector in chromium', () => {
+  let dir: string;
+  let twoStore: Store;
+  let oneStore: Store;
+  let two: { app: FastifyInstance; base: string };
+  let one: { app: FastifyInstance; base: string };
+  let browser: Browser;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'dockwatch-web-systems-'));
+    // A build of our own: the other browser test builds web/dist at the same time.
+    const outDir = path.join(dir, 'dist');
+    const { build } = await import('vite');
+    await build({
+      root: webDir,
+      configFile: path.join(webDir, 'vite.config.ts'),
+      logLevel: 'warn',
+      build: { outDir, emptyOutDir: true },
+    });
+    twoStore = openSqliteStore({ path: path.join(dir, 'two.sqlite') });
+    await twoStore.migrate();
+    await seedSystem(twoStore, 'paris', 'Europe/Paris', 3, 48.85, T0);
+    await seedSystem(twoStore, 'sf', 'America/Los_Angeles', 2, 37.77, T0);
+    oneStore = openSqliteStore({ path: path.join(dir, 'one.sqlite') });
+    await oneStore.migrate();
+    await seedSystem(oneStore, 'paris', 'Europe/Paris', 3, 48.85, T0);
+    two = await serve(twoStore, outDir);
+    one = await serve(oneStore, outDir);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await two?.app.close();
+    await one?.app.close();
+    await twoStore?.close();
+    await oneStore?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function open(context: BrowserContext, url: string): Promise<{ page: Page; errors: string[] }> {
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(url, { waitUntil: 'load' });
+    return { page, errors };
+  }
+
+  /** axe-core's serious or critical WCAG 2.1 AA violations on the page (the header with its selector). */
+  async function seriousAxeViolations(page: Page): Promise<string[]> {
+    // Evaluated through the DevTools protocol: the page's CSP (no inline scripts) does not apply.
+    await page.evaluate(readFileSync(path.join(repoRoot, 'node_modules/axe-core/axe.min.js'), 'utf8'));
+    return page.evaluate(async () => {
+      type Result = { violations: { id: string; impact: string; nodes: { target: string[] }[] }[] };
+      const axe = (window as unknown as { axe: { run: (c: unknown, o: unknown) => Promise<Result> } }).axe;
+      const r = await axe.run(document, {
+        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+      });
+      return r.violations
+        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    });
+  }
+
+  /** Codes of the rows of the stations table, once it shows `expected` rows. */
+  async function listedCodes(page: Page, expected: number): Promise<string[]> {
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('tbody tr[data-code]').length === n,
+      expected,
+    );
+    return page.$$eval('tbody tr[data-code]', (rows) => rows.map((r) => r.getAttribute('data-code') ?? ''));
+  }
+
+  it('switching system shows the other system’s stations; the choice is in the address and remembered', async () => {
+    const context = await browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 800 } });
+    const { page, errors } = await open(context, `${two.base}/stations`);
+    expect((await listedCodes(page, 3)).sort()).toEqual(['PARIS1', 'PARIS2', 'PARIS3']);
+    const select = page.locator('select#system');
+    expect(await select.locator('option').allTextContents()).toEqual(['System paris', 'System sf']);
+    expect(await select.inputValue()).toBe('paris');
+    // Named for screen readers in the page's language.
+    expect(await page.locator('label.system').textContent()).toContain('Bike-share system');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+
+    await select.selectOption('sf');
+    await page.waitForURL(/\/stations\?system=sf$/);
+    expect((await listedCodes(page, 2)).sort()).toEqual(['SF1', 'SF2']);
+    expect(await page.locator('select#system').inputValue()).toBe('sf');
+
+    // In-app navigation keeps the system: the map shows sf's markers.
+    await page.locator('#nav a[href="/carte"]').click();
+    await page.waitForURL(/\/carte\?system=sf$/);
+    await page.waitForSelector('path[data-code="SF1"]');
+    expect(await page.locator('path[data-code^="PARIS"]').count()).toBe(0);
+
+    // Remembered: a plain address opens sf again, and gets the system in its query.
+    const again = await open(context, `${two.base}/stations`);
+    expect((await listedCodes(again.page, 2)).sort()).toEqual(['SF1', 'SF2']);
+    expect(again.page.url()).toMatch(/\/stations\?system=sf$/);
+
+    // A shared link wins over the remembered choice.
+    const shared = await open(context, `${two.base}/stations?system=paris`);
+    expect((await listedCodes(shared.page, 3)).sort()).toEqual(['PARIS1', 'PARIS2', 'PARIS3']);
+
+    // An unknown system in a link falls back to the remembered one (paris now), without an error page.
+    const unknown = await open(context, `${two.base}/stations?system=atlantis`);
+    expect(await listedCodes(unknown.page, 3)).toHaveLength(3);
+    expect(unknown.page.url()).toMatch(/\/stations\?system=paris$/);
+
+    expect([...errors, ...again.errors, ...shared.errors, ...unknown.errors]).toEqual([]);
+    await context.close();
+  }, 60_000);
+
+  it('one system: no selector, plain addresses', async () => {
+    const context = await browser.newContext({ locale: 'fr-FR' });
+    const { page, errors } = await open(context, `${one.base}/stations`);
+    expect(await listedCodes(page, 3)).toHaveLength(3);
+    expect(await page.locator('select#system').count()).toBe(0);
+    expect(new URL(page.url()).search).toBe('');
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 60_000);
+});
