@@ -14,6 +14,8 @@ export interface OpenStoreOptions {
   logger?: Logger;
   /** SQLite page cache in KiB (default 16 MiB); a long-running service can do with less. */
   sqliteCacheKiB?: number;
+  /** PostgreSQL connections (default 5): `collect` of many systems writes for all of them at once. */
+  poolSize?: number;
 }
 
 /** Where a plain path or a `sqlite:` URL points; null for other schemes. */
@@ -40,7 +42,11 @@ export async function openStore(url: string, opts: OpenStoreOptions = {}): Promi
     throw new Error('store URL is empty: give a path such as ./data/dockwatch.sqlite or a sqlite: URL');
   const logger = opts.logger !== undefined ? { logger: opts.logger } : {};
   const server = /^postgres(ql)?:\/\//i.test(url)
-    ? (await import('./postgres/index.js')).openPostgresStore({ url, ...logger })
+    ? (await import('./postgres/index.js')).openPostgresStore({
+        url,
+        ...logger,
+        ...(opts.poolSize !== undefined ? { poolSize: opts.poolSize } : {}),
+      })
     : /^dynamodb:\/\//i.test(url)
       ? (await import('./dynamodb/index.js')).openDynamoStore({ url, ...logger })
       : null;
