@@ -1,3 +1,4 @@
+import { gatedEventLog } from '../gated-log.js';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { FeedEvent, LoggedEvent } from '../../events/types.js';
 import type { StationInfo, StationStatus } from '../../feed/model.js';
@@ -49,6 +50,7 @@ export class DynamoStore implements Store {
   ) {
     this.ctx = { doc: clients.doc, table: location.table, ttlDays: location.ttlDays };
     this.eventLog = new DynamoEventLog(this.ctx);
+    this.log = gatedEventLog(this.eventLog, () => this.ready());
     this.diff = new DynamoDiffState(this.ctx);
     this.activity = new DynamoActivity(this.ctx);
     this.detection = new DynamoDetection(this.ctx);
@@ -75,16 +77,7 @@ export class DynamoStore implements Store {
     return this.checked;
   }
 
-  readonly log: EventLog = {
-    append: async (events) => (await this.ready(), this.eventLog.append(events)),
-    read: async (afterOffset, limit) => (await this.ready(), this.eventLog.read(afterOffset, limit)),
-    lastOffset: async () => (await this.ready(), this.eventLog.lastOffset()),
-    consumerOffset: async (consumer) => (await this.ready(), this.eventLog.consumerOffset(consumer)),
-    commitOffset: async (consumer, offset) => (
-      await this.ready(),
-      this.eventLog.commitOffset(consumer, offset)
-    ),
-  };
+  readonly log: EventLog;
 
   /** No multi-request transaction here: every commit is atomic on its own (see the modules). */
   async batch<T>(fn: () => Promise<T>): Promise<T> {

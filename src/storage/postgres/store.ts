@@ -1,3 +1,4 @@
+import { gatedEventLog } from '../gated-log.js';
 import type pg from 'pg';
 import type { FeedEvent, LoggedEvent } from '../../events/types.js';
 import type { StationInfo, StationStatus } from '../../feed/model.js';
@@ -84,6 +85,7 @@ export class PostgresStore implements Store {
     this.ctx = new PgContext(pool, url);
     this.dict = new PgDictionary(dictPool);
     this.eventLog = new PgEventLog(this.ctx, this.dict);
+    this.log = gatedEventLog(this.eventLog, () => this.ready());
     this.diff = new PgDiffState(this.ctx, this.dict);
     this.activity = new PgActivity(this.dict);
     this.detection = new PgDetection(this.dict);
@@ -109,16 +111,7 @@ export class PostgresStore implements Store {
     return this.checked;
   }
 
-  readonly log: EventLog = {
-    append: async (events) => (await this.ready(), this.eventLog.append(events)),
-    read: async (afterOffset, limit) => (await this.ready(), this.eventLog.read(afterOffset, limit)),
-    lastOffset: async () => (await this.ready(), this.eventLog.lastOffset()),
-    consumerOffset: async (consumer) => (await this.ready(), this.eventLog.consumerOffset(consumer)),
-    commitOffset: async (consumer, offset) => (
-      await this.ready(),
-      this.eventLog.commitOffset(consumer, offset)
-    ),
-  };
+  readonly log: EventLog;
 
   async batch<T>(fn: () => Promise<T>): Promise<T> {
     await this.ready();
