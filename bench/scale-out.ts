@@ -387,7 +387,12 @@ async function lagBench(): Promise<void> {
     const counts: Record<string, number> = {};
     for (const line of out.stdout.split('\n')) {
       const m = /"level":(\d+).*"msg":"([^"]*)"/.exec(line);
-      if (m && Number(m[1]) >= 40) counts[m[2]!] = (counts[m[2]!] ?? 0) + 1;
+      if (!m || Number(m[1]) < 40) continue;
+      // The error message says which failure it was (pool wait, publish timeout …); numbers vary.
+      const err = /"err":"([^"]*)"/.exec(line)?.[1]?.replace(/\d+/g, 'N');
+      const msg = m[2]!.replace(/\d+/g, 'N');
+      const key = err === undefined ? msg : `${msg} [${err}]`;
+      counts[key] = (counts[key] ?? 0) + 1;
     }
     warnings[names[i] ?? String(i)] = counts;
   }

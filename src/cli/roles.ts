@@ -123,8 +123,8 @@ export async function startCollect(opts: RoleOptions): Promise<RunningRole> {
   if (file === undefined)
     throw new Error('collect needs --systems FILE (or DOCKWATCH_SYSTEMS_FILE): the systems to watch');
   const systems = loadSystemsFile(file);
-  // One connection per ten systems (5 to 20): 200 systems' collectors share the pool, and a write
-  // that waits too long for a connection fails and is retried with back-off (docs/performance.md §6a).
+  // One connection per ten systems (5 to 20): 200 systems' collectors share the pool; a write
+  // waits its turn for a connection (PgContext's gate) rather than failing (docs/performance.md §6a).
   const poolSize = Math.min(20, Math.max(5, Math.ceil(systems.length / 10)));
   return withStore(config, logger, { poolSize }, async (store) => {
     const log = await openLogPatiently({ ...opts, role: 'collect' }, logger);

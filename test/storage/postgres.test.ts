@@ -17,6 +17,8 @@ import {
   PostgresStore,
   StoreUnavailableError,
 } from '../../src/storage/postgres/index.js';
+import { createPool } from '../../src/storage/postgres/connection.js';
+import { PgContext, stmt } from '../../src/storage/postgres/context.js';
 import { describeStoreContract, everyKind, rented, status } from './contract.js';
 import { adminQuery, dropSchema, freshPgStore, PG_URL, pgUp, uniqueSchema } from './postgres-fixture.js';
 
@@ -402,6 +404,25 @@ describe.skipIf(!pgUp)('PostgreSQL store: connections that go away', () => {
     await expect(openStore('postgres://no_such_role@127.0.0.1:5432/test')).rejects.toThrow(
       /PostgreSQL at postgres:\/\/no_such_role@127.0.0.1:5432\/test refused dockwatch: role "no_such_role" does not exist/,
     );
+  });
+
+  it('callers of a busy pool wait their turn, past the connect timeout, instead of failing', async () => {
+    // One connection, a 200-ms connect timeout, and 4 callers holding it 300 ms each: pg-pool alone
+    // fails the later ones with "timeout exceeded when trying to connect" (docs/performance.md §6a).
+    const pool = createPool({ url: PG_URL, schema: 'public', poolSize: 1, connectTimeoutMs: 200 });
+    const ctx = new PgContext(pool, PG_URL);
+    const hold = stmt('test_hold', 'SELECT pg_sleep(0.3)');
+    try {
+      const results = await Promise.allSettled([
+        ctx.write((tx) => tx.run(hold)),
+        ctx.write((tx) => tx.run(hold)),
+        ctx.db.run(hold),
+        ctx.db.run(hold),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+    } finally {
+      await pool.end();
+    }
   });
 
   it('the connection drops (relay cut): calls fail clearly, and work again once it is back', async () => {

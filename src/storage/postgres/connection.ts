@@ -58,7 +58,10 @@ export interface PoolOptions {
   schema: string;
   /** Connections (default 5): a store does one thing at a time per caller, the machine has few cores. */
   poolSize?: number;
-  /** How long a call waits for a connection before failing (default 5 s): a down server fails fast. */
+  /**
+   * How long opening a connection may take before failing (default 5 s): a down server fails fast.
+   * Waiting for a busy pool's connection is not limited: PgContext queues its callers first.
+   */
   connectTimeoutMs?: number;
   /** false: commits return before their WAL reaches the disk (see PostgresStoreOptions). */
   synchronousCommit?: boolean;

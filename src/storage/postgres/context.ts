@@ -144,11 +144,21 @@ const OPENING: Record<WriteMode, string | null> = {
  */
 export class PgContext {
   private readonly als = new AsyncLocalStorage<Active>();
+  /**
+   * Callers wait here, with no time limit, for one of the pool's connections. pg-pool applies
+   * `connectionTimeoutMillis` both to opening a connection and to waiting for a busy pool: with
+   * 200 collectors sharing 20 connections the wait alone passed 5 s, and every such write failed
+   * ("timeout exceeded when trying to connect") and was retried with back-off (docs/performance.md
+   * §6a). Past this gate the pool always has a free slot, so its timeout measures only the server.
+   */
+  private readonly gate: Gate;
 
   constructor(
     readonly pool: pg.Pool,
     private readonly url: string,
-  ) {}
+  ) {
+    this.gate = new Gate(pool.options.max ?? 10);
+  }
 
   /** A statement outside any transaction (inside a batch: on the batch's connection). */
   readonly db: Db = {
@@ -158,8 +168,9 @@ export class PgContext {
 
   private readonly poolDb: Db = {
     rows: async <R extends unknown[]>(s: Stmt, values?: unknown[]) =>
-      (await this.pool.query<R>(config(s, values))).rows,
-    run: async (s: Stmt, values?: unknown[]) => (await this.pool.query(config(s, values))).rowCount ?? 0,
+      (await this.gate.run(() => this.pool.query<R>(config(s, values)))).rows,
+    run: async (s: Stmt, values?: unknown[]) =>
+      (await this.gate.run(() => this.pool.query(config(s, values)))).rowCount ?? 0,
   };
 
   private fail(err: unknown): never {
@@ -209,7 +220,11 @@ export class PgContext {
     }
   }
 
-  private async transaction<T>(
+  private transaction<T>(fn: (tx: Tx) => Promise<T>, opening: string | null, held: boolean): Promise<T> {
+    return this.gate.run(() => this.transactionOnPool(fn, opening, held));
+  }
+
+  private async transactionOnPool<T>(
     fn: (tx: Tx) => Promise<T>,
     opening: string | null,
     held: boolean,
@@ -254,6 +269,27 @@ export class PgContext {
       if (tx.opened && !isConnectionError(err))
         await tx.client.query('ROLLBACK TO SAVEPOINT dockwatch_write');
       throw err;
+    }
+  }
+}
+
+/** At most `size` calls run at once; the others wait their turn in arrival order. */
+class Gate {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly size: number) {}
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.running >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.running++;
+    try {
+      return await fn();
+    } finally {
+      // Hand the slot straight to the next caller (running stays the same), or free it.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
     }
   }
 }
