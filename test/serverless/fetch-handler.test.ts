@@ -58,10 +58,13 @@ for (const backend of [sqliteBackend(), dynamoBackend()]) {
     let env: Record<string, string>;
     const stores: Store[] = [];
 
+    // Locks raised by the pre-fill's detector (seed, on the simulated history) are not this test's.
+    let liveStartSec = 0;
+
     beforeAll(async () => {
       dir = tempDir('dockwatch-lambda-sim-');
       await backend.start(dir);
-      const liveStartSec = Math.floor(Date.now() / 1000) - 5 * DAY_SEC;
+      liveStartSec = Math.floor(Date.now() / 1000) - 5 * DAY_SEC;
       sim = await startSimulator({
         seed: 'lambda',
         stations: { synthetic: { count: 60 } },
@@ -120,6 +123,7 @@ for (const backend of [sqliteBackend(), dynamoBackend()]) {
           system: SYSTEM,
           stationId: target,
           state: 'locked',
+          sinceSec: liveStartSec,
           limit: 1,
         });
         if (lock[0]) lockedAt = lock[0].timeSec;
