@@ -3,6 +3,10 @@
  * project's simulator over HTTP (lock found, malformed documents and an outage survived), and
  * against a fixed sequence of documents served in turn by two "containers" whose warm state goes
  * stale (the second must notice and rebuild from the store: same log as one container alone).
+ *
+ * Runs on its own (`npm run test:serial`): inside the parallel suite the lock test found no lock
+ * within 120 polls in two CI runs (both backends), while it passes alone every time; the cause is
+ * not known yet (open in the session-2 closing note).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metrics } from '../../src/metrics/index.js';
