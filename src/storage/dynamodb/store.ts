@@ -1,4 +1,5 @@
 import { gatedEventLog } from '../gated-log.js';
+import { ReadyCheck } from '../ready-check.js';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { FeedEvent, LoggedEvent } from '../../events/types.js';
 import type { StationInfo, StationStatus } from '../../feed/model.js';
@@ -38,7 +39,7 @@ export class DynamoStore implements Store {
   private readonly diff: DynamoDiffState;
   private readonly activity: DynamoActivity;
   private readonly detection: DynamoDetection;
-  private checked: Promise<void> | undefined;
+  private readonly readyCheck = new ReadyCheck();
   private closed = false;
   /** What the last migrate() found (TTL / stream status), for tests and logs. */
   lastMigration: MigrateResult | undefined;
@@ -63,18 +64,13 @@ export class DynamoStore implements Store {
   /** Every call checks once that migrate() ran: a clear error instead of "resource not found". */
   private ready(): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`DynamoDB store ${this.table} is closed`));
-    this.checked ??= layoutVersion(this.clients, this.table)
-      .then((version) => {
-        if (version !== DYNAMO_LAYOUT_VERSION)
-          throw new Error(
-            `DynamoDB table ${this.table} is at layout version ${version}, expected ${DYNAMO_LAYOUT_VERSION}: call store.migrate() first`,
-          );
-      })
-      .catch((err: unknown) => {
-        this.checked = undefined;
-        throw err;
-      });
-    return this.checked;
+    return this.readyCheck.run(async () => {
+      const version = await layoutVersion(this.clients, this.table);
+      if (version !== DYNAMO_LAYOUT_VERSION)
+        throw new Error(
+          `DynamoDB table ${this.table} is at layout version ${version}, expected ${DYNAMO_LAYOUT_VERSION}: call store.migrate() first`,
+        );
+    });
   }
 
   readonly log: EventLog;
@@ -88,7 +84,7 @@ export class DynamoStore implements Store {
   async migrate(): Promise<void> {
     if (this.closed) throw new Error(`DynamoDB store ${this.table} is closed`);
     this.lastMigration = await migrateTable(this.clients, this.location, this.logger);
-    this.checked = Promise.resolve();
+    this.readyCheck.markPassed();
   }
 
   close(): Promise<void> {

@@ -1,4 +1,5 @@
 import { gatedEventLog } from '../gated-log.js';
+import { ReadyCheck } from '../ready-check.js';
 import type pg from 'pg';
 import type { FeedEvent, LoggedEvent } from '../../events/types.js';
 import type { StationInfo, StationStatus } from '../../feed/model.js';
@@ -71,7 +72,7 @@ export class PostgresStore implements Store {
   private readonly diff: PgDiffState;
   private readonly activity: PgActivity;
   private readonly detection: PgDetection;
-  private checked: Promise<void> | undefined;
+  private readonly readyCheck = new ReadyCheck();
   private closed = false;
 
   /** `dictPool`: a small pool of its own for new dictionary ids (see dictionary.ts). */
@@ -95,20 +96,16 @@ export class PostgresStore implements Store {
   private ready(): Promise<void> {
     if (this.closed)
       return Promise.reject(new Error(`store ${redactUrl(this.url)} (schema ${this.schema}) is closed`));
-    this.checked ??= this.ctx
-      .read(async () => {
+    return this.readyCheck.run(() =>
+      this.ctx.read(async () => {
         const version = await pgSchemaVersion(this.pool, this.schema);
         if (version !== PG_LATEST_VERSION) {
           throw new Error(
             `PostgreSQL schema ${this.schema} is at version ${version}, expected ${PG_LATEST_VERSION}: call store.migrate() first`,
           );
         }
-      })
-      .catch((err: unknown) => {
-        this.checked = undefined;
-        throw err;
-      });
-    return this.checked;
+      }),
+    );
   }
 
   readonly log: EventLog;
@@ -126,7 +123,7 @@ export class PostgresStore implements Store {
     } catch (err) {
       throw describeError(err, this.url);
     }
-    this.checked = Promise.resolve();
+    this.readyCheck.markPassed();
     if (applied.length > 0)
       this.logger?.info({ schema: this.schema, applied, version: PG_LATEST_VERSION }, 'database migrated');
   }
