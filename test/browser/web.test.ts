@@ -154,6 +154,8 @@ describe.skipIf(!hasChromium || !hasVelib)('web app in chromium', () => {
     expect(await page.locator('#nav a[href="/carte"]').textContent()).toBe('Carte');
     await page.locator('#lang').click();
     await page.waitForFunction(() => document.documentElement.lang === 'en');
+    // The nav is re-rendered after <html lang> changes: wait for it rather than read it at once.
+    await page.waitForFunction(() => document.querySelector('#nav a[href="/carte"]')?.textContent === 'Map');
     expect(await page.locator('#nav a[href="/carte"]').textContent()).toBe('Map');
     await page.reload();
     await page.waitForSelector('main h1');
