@@ -217,6 +217,36 @@ describe.skipIf(!hasChromium || !hasVelib)('web app in chromium', () => {
     await context.close();
   });
 
+  it('a change made before the live stream connects is shown once it connects', async () => {
+    const context = await french();
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    // Hold the SSE request: the page loads its picture, then the server's data changes, then the
+    // stream connects. Its deltas start after the change: the page must notice it is behind.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await page.route('**/api/v1/live', async (route) => {
+      await released;
+      await route.continue();
+    });
+    await page.goto(api.base + '/carte', { waitUntil: 'load' });
+    await page.waitForSelector('path.st');
+    const info = seeded.infos.find(
+      (i) => i.code !== seeded.learningCode && !seeded.lockedCodes.includes(i.code),
+    )!;
+    const t = seeded.timeSec + 240;
+    await seeded.store.saveDetectedStates(SYSTEM, [
+      { stationId: info.stationId, state: 'locked', sinceSec: t, confidence: 0.9, detector: 'seed' },
+    ]);
+    api.live.publishSnapshot(SYSTEM, t);
+    expect(await page.locator(`path[data-code="${info.code}"][data-state="locked"]`).count()).toBe(0);
+    release();
+    await page.locator(`path[data-code="${info.code}"][data-state="locked"]`).waitFor({ timeout: 10_000 });
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it('axe-core finds no serious or critical violation on any page', async () => {
     const axeSource = readFileSync(path.join(repoRoot, 'node_modules/axe-core/axe.min.js'), 'utf8');
     const context = await french();

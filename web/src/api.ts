@@ -103,9 +103,14 @@ export function useSystem(id: string | null): void {
   systemPrefix = id === null ? '' : `/systems/${encodeURIComponent(id)}`;
 }
 
-/** URL of a per-system API path (/stations, /live…) for the chosen system. */
+/** URL of a per-system API path (/stations, /live, /exports/…) for the chosen system. */
 export function apiUrl(path: string): string {
   return `/api/v1${systemPrefix}${path}`;
+}
+
+/** URL of the chosen system's Atom feeds (`/feeds`) or corrected GBFS (`/gbfs`): same selector. */
+export function publishedUrl(root: '/feeds' | '/gbfs', path: string): string {
+  return `${root}${systemPrefix}${path}`;
 }
 
 export interface SystemItem {
@@ -115,9 +120,16 @@ export interface SystemItem {
   watched: boolean;
 }
 
-export async function getJson<T>(path: string, opts: { global?: boolean } = {}): Promise<T> {
+/** `revalidate`: ask the server even if the browser's copy is still fresh (ETag: 304 if unchanged). */
+export async function getJson<T>(
+  path: string,
+  opts: { global?: boolean; revalidate?: boolean } = {},
+): Promise<T> {
   const url = opts.global ? `/api/v1${path}` : apiUrl(path);
-  const res = await fetch(url, { headers: { accept: 'application/json' } });
+  const res = await fetch(url, {
+    headers: { accept: 'application/json' },
+    ...(opts.revalidate ? { cache: 'no-cache' as const } : {}),
+  });
   if (!res.ok) {
     let code = 'http_error';
     let message = `HTTP ${res.status}`;

@@ -14,6 +14,8 @@ import { stationsFromColumns } from '../../src/api/station-table.js';
 
 export interface StationsState {
   timeSec: number;
+  /** The server's snapshot version this picture is at (compared with what /live announces). */
+  version: number;
   counts: StateCounts;
   list: Station[];
   byCode: Map<string, Station>;
@@ -21,22 +23,29 @@ export interface StationsState {
 
 let state: StationsState | null = null;
 let loading: Promise<StationsState> | null = null;
+/**
+ * The newest snapshot version the live stream announced while no picture could be compared with
+ * it (none yet, or one loading); checked once the picture arrives, then forgotten, so that
+ * replicas with different version counters cause one extra load, never a loop.
+ */
+let announcedVersion: number | null = null;
 const stationListeners = new Set<(changed: Station[]) => void>();
 const changeListeners = new Set<(change: StateChangeOut) => void>();
 const liveListeners = new Set<(connected: boolean) => void>();
 
 export function stations(): Promise<StationsState> {
   if (state) return Promise.resolve(state);
-  loading ??= reload();
+  loading ??= reload(false);
   return loading;
 }
 
-async function reload(): Promise<StationsState> {
+async function reload(revalidate: boolean): Promise<StationsState> {
   try {
-    const body = await getJson<StationsResponse>('/stations');
+    const body = await getJson<StationsResponse>('/stations', { revalidate });
     const list = stationsFromColumns(body.stations);
     const next = {
       timeSec: body.timeSec,
+      version: body.version,
       counts: body.counts,
       list,
       byCode: new Map(list.map((s) => [s.code, s])),
@@ -48,7 +57,22 @@ async function reload(): Promise<StationsState> {
     return state;
   } finally {
     loading = null;
+    const announced = announcedVersion;
+    announcedVersion = null;
+    if (announced !== null && state && announced !== state.version) refresh();
   }
+}
+
+/** Takes a fresh picture from the server (revalidated with its ETag: cheap when unchanged). */
+function refresh(): void {
+  loading ??= reload(true);
+  loading.catch(() => undefined);
+}
+
+/** The server's picture is at `version`: load it unless ours is the same (or is on its way). */
+function announce(version: number): void {
+  if (loading || !state) announcedVersion = version;
+  else if (state.version !== version) refresh();
 }
 
 /** Listeners get the stations that changed (patched in place). Returns the unsubscribe function. */
@@ -79,22 +103,29 @@ interface Delta {
 export function startLive(): void {
   if (typeof EventSource === 'undefined') return;
   const es = new EventSource(apiUrl('/live'));
-  let hellos = 0;
-  es.addEventListener('hello', () => {
+  es.addEventListener('hello', (ev) => {
     for (const l of liveListeners) l(true);
-    // After a reconnection we may have missed deltas: take a fresh picture.
-    if (hellos++ > 0 && state) void reload().catch(() => undefined);
+    // The stream only carries what changes from now on: if the picture we hold is not the one the
+    // server has now (the stream connected after a change, or reconnected after missing some),
+    // take a fresh one.
+    announce((JSON.parse((ev as MessageEvent<string>).data) as { version: number }).version);
   });
   es.addEventListener('error', () => {
     for (const l of liveListeners) l(false);
   });
   es.addEventListener('stations', (ev) => {
-    if (!state) return;
     const msg = JSON.parse((ev as MessageEvent<string>).data) as {
+      version: number;
       timeSec: number;
       counts: StateCounts;
       stations: Delta[];
     };
+    if (!state || loading) {
+      // The picture on its way may predate this update: checked when it arrives.
+      announcedVersion = msg.version;
+      return;
+    }
+    state.version = msg.version;
     state.timeSec = msg.timeSec;
     state.counts = msg.counts;
     const changed: Station[] = [];
