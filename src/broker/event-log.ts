@@ -35,7 +35,10 @@ export interface JetStreamLogOptions {
    * it. Default 2 h.
    */
   duplicateWindowSec?: number;
-  /** Stream retention (max age); 0 = keep forever. Default 0. */
+  /**
+   * Stream retention (max age); 0 = keep forever. Given, it is applied to an existing stream too;
+   * not given, a new stream keeps everything and an existing one keeps its setting.
+   */
   maxAgeSec?: number;
   /**
    * Where consumer offsets live. Pass the Store's log to keep them with the effects (what the
@@ -99,7 +102,7 @@ export class JetStreamLog implements EventLog {
         name: layout.eventsStream,
         subjects: [`${layout.eventsPrefix}.>`],
         duplicateWindowSec: opts.duplicateWindowSec ?? DEFAULT_DUPLICATE_WINDOW_SEC,
-        maxAgeSec: opts.maxAgeSec ?? 0,
+        ...(opts.maxAgeSec !== undefined ? { maxAgeSec: opts.maxAgeSec } : {}),
       });
       let offsets = opts.offsets;
       if (offsets === undefined) {

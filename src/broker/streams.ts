@@ -13,7 +13,7 @@ const NS_PER_SEC = 1_000_000_000;
 export interface StreamSpec {
   name: string;
   subjects: string[];
-  /** Keep messages this long (0 = forever). */
+  /** Keep messages this long (0 = forever). Given: also applied to an existing stream. */
   maxAgeSec?: number;
   /** Keep only the last N messages of each subject (offsets, leases, raw snapshots). */
   maxMsgsPerSubject?: number;
@@ -33,10 +33,13 @@ export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Pro
         );
       }
     }
+    // Settings a deployment may change between starts (e.g. DOCKWATCH_RETENTION_DAYS).
+    const changes: Partial<StreamConfig> = {};
     const windowNs = (spec.duplicateWindowSec ?? 0) * NS_PER_SEC;
-    if (windowNs > 0 && info.config.duplicate_window !== windowNs) {
-      return await jsm.streams.update(spec.name, { duplicate_window: windowNs });
-    }
+    if (windowNs > 0 && info.config.duplicate_window !== windowNs) changes.duplicate_window = windowNs;
+    if (spec.maxAgeSec !== undefined && info.config.max_age !== spec.maxAgeSec * NS_PER_SEC)
+      changes.max_age = spec.maxAgeSec * NS_PER_SEC;
+    if (Object.keys(changes).length > 0) return await jsm.streams.update(spec.name, changes);
     return info;
   } catch (err) {
     if (!isStreamNotFound(err)) throw err;

@@ -77,13 +77,18 @@ function positive(value: string | undefined, what: string, fallback: number): nu
  * Opens the JetStream log, retrying while NATS is down (a supervisor starting everything at once
  * must not see the collector die because NATS was a second late).
  */
-async function openLogPatiently(opts: RoleOptions, logger: Logger): Promise<JetStreamLog> {
+async function openLogPatiently(
+  opts: RoleOptions,
+  logger: Logger,
+  retentionDays: number,
+): Promise<JetStreamLog> {
   const { url, stream } = natsOptions(opts);
   for (let attempt = 1; ; attempt++) {
     try {
       const connection = await connectNats({ url, name: `dockwatch-${opts['role'] ?? 'role'}`, logger });
       try {
-        return await openJetStreamLog({ connection, stream, logger });
+        // Events older than the retention go from the stream as they go from the store.
+        return await openJetStreamLog({ connection, stream, logger, maxAgeSec: retentionDays * 86_400 });
       } catch (err) {
         await connection.close();
         throw err;
@@ -127,12 +132,13 @@ export async function startCollect(opts: RoleOptions): Promise<RunningRole> {
   // waits its turn for a connection (PgContext's gate) rather than failing (docs/performance.md §6a).
   const poolSize = Math.min(20, Math.max(5, Math.ceil(systems.length / 10)));
   return withStore(config, logger, { poolSize }, async (store) => {
-    const log = await openLogPatiently({ ...opts, role: 'collect' }, logger);
+    const log = await openLogPatiently({ ...opts, role: 'collect' }, logger, config.retentionDays);
     const service = new CollectService({
       store,
       log,
       systems,
       logger,
+      retentionDays: config.retentionDays,
       maxBufferedDocuments: positive(opts['maxBufferedDocuments'], '--max-buffered-documents', 120),
     });
     // Before the service: a taken port stops the start before any work begins.
@@ -161,7 +167,7 @@ export async function startProcess(opts: RoleOptions): Promise<RunningRole> {
   const listen = metricsListen(opts);
   const only = opts['systems'] ?? undefined;
   return withStore(config, logger, {}, async (store) => {
-    const log = await openLogPatiently({ ...opts, role: 'process' }, logger);
+    const log = await openLogPatiently({ ...opts, role: 'process' }, logger, config.retentionDays);
     const service = new ProcessService({
       store,
       log,

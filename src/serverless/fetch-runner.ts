@@ -17,6 +17,7 @@ import type { Logger } from '../log/index.js';
 import { metrics } from '../metrics/index.js';
 import { Pipeline } from '../pipeline/index.js';
 import type { FeedHealth, Store } from '../storage/index.js';
+import { pruneStore } from '../service/retention.js';
 import { InvocationScheduler } from './invocation-scheduler.js';
 
 export interface FetchRunnerOptions {
@@ -57,7 +58,6 @@ export interface FetchSummary {
 }
 
 const DEFAULT_TIME_ZONE = 'Europe/Paris';
-const DAY_SEC = 86_400;
 
 export class FetchRunner {
   private readonly scheduler: InvocationScheduler;
@@ -234,18 +234,12 @@ export class FetchRunner {
   private async pruneHourly(): Promise<void> {
     const nowSec = Math.floor(this.scheduler.now() / 1000);
     if (Math.floor(nowSec / 60) % 60 !== 0) return;
-    const keepSec = this.opts.retentionDays * DAY_SEC;
-    try {
-      const deleted = await this.opts.store.prune({
-        eventsBeforeSec: nowSec - keepSec,
-        stateChangesBeforeSec: nowSec - keepSec,
-        // Activity needs four weeks of history whatever the retention says.
-        activityBeforeDay: Math.floor(nowSec / DAY_SEC) - Math.max(this.opts.retentionDays, 29),
-      });
-      if (deleted > 0) this.opts.logger.info({ deleted }, 'retention: old rows deleted');
-    } catch (err) {
-      this.storeFailed(err);
-    }
+    await pruneStore(this.opts.store, {
+      nowSec,
+      retentionDays: this.opts.retentionDays,
+      logger: this.opts.logger,
+      onError: (err) => this.storeFailed(err),
+    });
   }
 
   private storeFailed(err: unknown): void {

@@ -5,6 +5,7 @@ import type { SystemInformation } from '../feed/model.js';
 import type { Logger } from '../log/index.js';
 import { metrics } from '../metrics/index.js';
 import type { Store } from '../storage/index.js';
+import { pruneStore, RETENTION_EVERY_MS } from './retention.js';
 
 export interface CollectServiceOptions {
   store: Store;
@@ -17,6 +18,11 @@ export interface CollectServiceOptions {
   gapThresholdSec?: number;
   /** First retry delay after a failed publish; default 500 ms. */
   retryDelayMs?: number;
+  /**
+   * The store's retention, applied hourly from here (the one role every deployment runs; a
+   * second collector pruning too does no harm). Not given: no pruning.
+   */
+  retentionDays?: number;
 }
 
 const DEFAULT_TIME_ZONE = 'Europe/Paris';
@@ -32,6 +38,7 @@ export class CollectService {
   private readonly startTimers: NodeJS.Timeout[] = [];
   readonly collectors = new Map<string, SystemCollector>();
   private readonly timeZones = new Map<string, string>();
+  private retentionTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly opts: CollectServiceOptions) {}
 
@@ -88,6 +95,21 @@ export class CollectService {
       else this.startTimers.push(setTimeout(() => w.start(), delayMs));
     });
     logger.info({ systems: this.opts.systems.length }, `collecting ${this.opts.systems.length} systems`);
+    if (this.opts.retentionDays !== undefined) {
+      void this.prune();
+      this.retentionTimer = setInterval(() => void this.prune(), RETENTION_EVERY_MS);
+      this.retentionTimer.unref();
+    }
+  }
+
+  /** One retention pass over the store (every system); returns the rows deleted. */
+  prune(): Promise<number> {
+    return pruneStore(this.opts.store, {
+      nowSec: Math.floor(Date.now() / 1000),
+      retentionDays: this.opts.retentionDays ?? Infinity,
+      logger: this.opts.logger,
+      onError: (err) => this.storeFailed('*', err),
+    });
   }
 
   /** Resolves when every collector has published what it has buffered (tests). */
@@ -96,6 +118,7 @@ export class CollectService {
   }
 
   async stop(): Promise<void> {
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
     for (const t of this.startTimers.splice(0)) clearTimeout(t);
     await Promise.all(this.watchers.map((w) => w.stop()));
     await Promise.all([...this.collectors.values()].map((c) => c.stop()));

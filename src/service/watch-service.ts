@@ -8,6 +8,7 @@ import { Pipeline } from '../pipeline/index.js';
 import { openNotifications, type Notifications } from '../notify/index.js';
 import type { PublishOptions } from '../publish/index.js';
 import type { Store } from '../storage/index.js';
+import { pruneStore, RETENTION_EVERY_MS } from './retention.js';
 
 export interface WatchServiceOptions {
   store: Store;
@@ -36,8 +37,6 @@ export interface WatchServiceOptions {
 }
 
 const DEFAULT_TIME_ZONE = 'Europe/Paris';
-const RETENTION_EVERY_MS = 3_600_000;
-const DAY_SEC = 86_400;
 
 /**
  * The one-process service: feed watcher → pipeline (log, activity, detection) → API + web app.
@@ -193,20 +192,12 @@ export class WatchService {
   }
 
   private async prune(): Promise<void> {
-    const nowSec = Math.floor(Date.now() / 1000);
-    const keepSec = this.opts.retentionDays * DAY_SEC;
-    // Activity needs four weeks of history whatever the retention says.
-    const activityDays = Math.max(this.opts.retentionDays, 29);
-    try {
-      const deleted = await this.opts.store.prune({
-        eventsBeforeSec: nowSec - keepSec,
-        stateChangesBeforeSec: nowSec - keepSec,
-        activityBeforeDay: Math.floor(nowSec / DAY_SEC) - activityDays,
-      });
-      if (deleted > 0) this.log.info({ deleted }, 'retention: old rows deleted');
-    } catch (err) {
-      this.storeFailed(err);
-    }
+    await pruneStore(this.opts.store, {
+      nowSec: Math.floor(Date.now() / 1000),
+      retentionDays: this.opts.retentionDays,
+      logger: this.log,
+      onError: (err) => this.storeFailed(err),
+    });
   }
 
   private storeFailed(err: unknown): void {

@@ -23,6 +23,25 @@ afterAll(async () => {
 describe.skipIf(!natsUp)('JetStream event log', () => {
   describeEventLogContract('jetstream', () => freshLog('C'), drop);
 
+  it('keeps events for the retention it is opened with, and applies a new retention to an existing stream', async () => {
+    const a = await freshLog('AGE');
+    const maxAge = async (): Promise<number> =>
+      (await a.jsm.streams.info(a.layout.eventsStream)).config.max_age / 1e9;
+    expect(await maxAge()).toBe(0); // none given: kept forever
+    const b = await openJetStreamLog({
+      url: NATS_URL,
+      stream: a.layout.eventsStream,
+      maxAgeSec: 60 * 86_400,
+    });
+    expect(await maxAge()).toBe(60 * 86_400);
+    await b.close();
+    // Reopened without a retention (a tool, a test): the deployment's setting stays.
+    const c = await openJetStreamLog({ url: NATS_URL, stream: a.layout.eventsStream });
+    expect(await maxAge()).toBe(60 * 86_400);
+    await c.close();
+    await drop(a);
+  });
+
   it('suppresses a document published twice, even from two connections', async () => {
     const a = await freshLog('DUP');
     const b = await openJetStreamLog({ url: NATS_URL, stream: a.layout.eventsStream });
