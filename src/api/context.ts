@@ -47,3 +47,11 @@ export function bindContext(req: FastifyRequest, ctx: ApiContext): void {
 export function contextOf(req: FastifyRequest, base: ApiContext): ApiContext {
   return bound.get(req) ?? base;
 }
+
+/**
+ * The system of a request made under a /…/systems/:system/ prefix; undefined for the unprefixed
+ * (default system's) routes. Links a response builds use it to stay under the same prefix.
+ */
+export function prefixedSystem(req: FastifyRequest): string | undefined {
+  return bound.get(req)?.systemId;
+}

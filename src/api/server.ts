@@ -14,7 +14,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../log/index.js';
 import type { NotifyService } from '../notify/index.js';
-import type { PublishOptions } from '../publish/index.js';
+import { GBFS_PREFIX, type PublishOptions } from '../publish/index.js';
 import type { Store } from '../storage/index.js';
 import { ActivityService } from './activity.js';
 import { bindContext, dataCacheControl, type ApiContext } from './context.js';
@@ -37,6 +37,13 @@ import { CORS_METHODS, CORS_ORIGIN, helmetOptions, staticResponseHeaders } from 
 import type { PrecomputedBody } from './precomputed.js';
 import { SnapshotCache, type Snapshot } from './snapshot.js';
 import { SystemContexts } from './systems.js';
+
+interface JsonObjectSchema {
+  properties?: Record<string, unknown>;
+  required?: string[];
+}
+
+const systemParam = { type: 'string', description: 'A system id of GET /api/v1/systems' } as const;
 
 export const DEFAULT_TILE_URL = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png';
 export const DEFAULT_TILE_ATTRIBUTION = '© OpenStreetMap contributors';
@@ -180,14 +187,37 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
     stateChangeRoutes(api, ctx);
     systemRoutes(api, ctx);
     liveRoutes(api, ctx);
+    exportRoutes(api, ctx, opts.publish);
+  };
+  // A scope under …/systems/:system binds each request to that system's context (or 404s first).
+  const bindSystem = (api: FastifyInstance): void => {
+    // Routes that declare their own path parameters get {system} too (else OpenAPI omits it).
+    api.addHook('onRoute', (route) => {
+      const params = route.schema?.params as JsonObjectSchema | undefined;
+      if (params?.properties === undefined || 'system' in params.properties) return;
+      route.schema = {
+        ...route.schema,
+        params: {
+          ...params,
+          required: ['system', ...(params.required ?? [])],
+          properties: { system: systemParam, ...params.properties },
+        },
+      };
+    });
+    api.addHook('onRequest', async (req) => {
+      const id = (req.params as { system?: string }).system ?? '';
+      const sys = await systems.get(id);
+      if (sys === null) throw new ApiError('system_not_found', `No system has the id "${id}".`, 'system');
+      bindContext(req, sys);
+    });
   };
   await app.register(
     (api, _opts, done) => {
       if (opts.refreshFromStore) api.addHook('onRequest', () => systems.refresh(ctx.systemId));
       perSystemRoutes(api);
       systemListRoutes(api, systems);
-      exportRoutes(api, ctx, opts.publish);
       if (opts.notify) {
+        // Bound to the watched system (see docs/notifications.md): not served per system.
         subscriptionRoutes(api, ctx, opts.notify);
         pushRoutes(api, ctx, opts.notify);
       }
@@ -197,20 +227,38 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
   );
   await app.register(
     (api, _opts, done) => {
-      api.addHook('onRequest', async (req) => {
-        const id = (req.params as { system?: string }).system ?? '';
-        const sys = await systems.get(id);
-        if (sys === null) throw new ApiError('system_not_found', `No system has the id "${id}".`, 'system');
-        bindContext(req, sys);
-      });
+      bindSystem(api);
       perSystemRoutes(api);
       done();
     },
     { prefix: '/api/v1/systems/:system' },
   );
-  healthRoutes(app, ctx);
-  gbfsRoutes(app, ctx, opts.publish);
-  feedRoutes(app, ctx, opts.publish);
+  healthRoutes(app, ctx, systems);
+  // The corrected GBFS and the Atom feeds: the default system's at /gbfs/… and /feeds/… (as
+  // before), any system's at /gbfs/systems/:system/… and /feeds/systems/:system/….
+  const publishScopes = [
+    [GBFS_PREFIX, (api: FastifyInstance) => gbfsRoutes(api, ctx, opts.publish)],
+    ['/feeds', (api: FastifyInstance) => feedRoutes(api, ctx, opts.publish)],
+  ] as const;
+  for (const [prefix, routes] of publishScopes) {
+    await app.register(
+      (api, _opts, done) => {
+        // `serve`: the default system's news are read from the store, as for /api/v1.
+        if (opts.refreshFromStore) api.addHook('onRequest', () => systems.refresh(ctx.systemId));
+        routes(api);
+        done();
+      },
+      { prefix },
+    );
+    await app.register(
+      (api, _opts, done) => {
+        bindSystem(api);
+        routes(api);
+        done();
+      },
+      { prefix: `${prefix}/systems/:system` },
+    );
+  }
 
   const webRoot =
     opts.webRoot && existsSync(path.join(opts.webRoot, 'index.html')) ? path.resolve(opts.webRoot) : null;

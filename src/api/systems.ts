@@ -70,17 +70,25 @@ export class SystemContexts {
   async get(id: string): Promise<ApiContext | null> {
     let ctx = this.contexts.get(id);
     if (ctx === undefined) {
-      let record = (await this.systems()).find((s) => s.id === id);
-      if (record === undefined) {
-        // Registered since the list was read (a collector just started)? One fresh look.
-        this.list = null;
-        record = (await this.systems()).find((s) => s.id === id);
-      }
+      const record = await this.record(id);
       if (record === undefined) return null;
       ctx = this.contexts.get(id) ?? this.create(record);
     }
     await this.refresh(id);
     return ctx;
+  }
+
+  /** Whether the store has system `id` (without building its context). */
+  async has(id: string): Promise<boolean> {
+    return this.contexts.has(id) || (await this.record(id)) !== undefined;
+  }
+
+  private async record(id: string): Promise<SystemRecord | undefined> {
+    const record = (await this.systems()).find((s) => s.id === id);
+    if (record !== undefined) return record;
+    // Registered since the list was read (a collector just started)? One fresh look.
+    this.list = null;
+    return (await this.systems()).find((s) => s.id === id);
   }
 
   /** Reads the store for `id` when the last read is older than refreshMs (shared by concurrent callers). */

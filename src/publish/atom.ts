@@ -26,6 +26,11 @@ export interface AtomFeedInput {
   timezone: string;
   /** Absolute origin of the service (links to the web app's station pages). */
   origin: string;
+  /**
+   * System the web app's links select (`?system=`): set for a feed read at /feeds/systems/{id}/…,
+   * absent for the default system's unprefixed feed (its links stay as they were).
+   */
+  webSystem?: string;
   /** Absolute URL of this feed (rel="self"). */
   selfUrl: string;
   /** RFC 4151 tagging entity, `authority,date`. */
@@ -65,9 +70,18 @@ export function entryId(tagEntity: string, c: StateChange): string {
   return `tag:${tagEntity}:${tagPart(c.system)}/stations/${tagPart(c.stationId)}/changes/${c.timeSec}/${tagPart(c.detector)}/${tagPart(c.to)}`;
 }
 
-export function stationPageUrl(origin: string, code: string): string {
-  return `${origin}/station/${encodeURIComponent(code)}`;
+/** The web app's page of a station (of `system`, when not the default one). */
+export function stationPageUrl(origin: string, code: string, system?: string): string {
+  return `${origin}/station/${encodeURIComponent(code)}${systemQuery(system)}`;
 }
+
+/** The web app's home page (of `system`, when not the default one). */
+export function homePageUrl(origin: string, system?: string): string {
+  return `${origin}/${systemQuery(system)}`;
+}
+
+const systemQuery = (system: string | undefined): string =>
+  system === undefined ? '' : `?system=${encodeURIComponent(system)}`;
 
 const stationLabel = (code: string, name: string | null): string => (name ? `${name} (${code})` : code);
 
@@ -77,7 +91,7 @@ function entryXml(input: AtomFeedInput, item: AtomChange): string {
   const station = stationLabel(item.code, item.name);
   const to = stateLabel(lang, c.to);
   const time = rfc3339(c.timeSec);
-  const link = stationPageUrl(input.origin, item.code);
+  const link = stationPageUrl(input.origin, item.code, input.webSystem);
   return [
     '  <entry>',
     `    <id>${xmlEscape(entryId(input.tagEntity, c))}</id>`,
@@ -98,7 +112,9 @@ export function buildAtomFeed(input: AtomFeedInput): string {
   const title = station
     ? text.stationTitle(stationLabel(station.code, station.name))
     : text.systemTitle(input.systemName);
-  const alternate = station ? stationPageUrl(input.origin, station.code) : `${input.origin}/`;
+  const alternate = station
+    ? stationPageUrl(input.origin, station.code, input.webSystem)
+    : homePageUrl(input.origin, input.webSystem);
   const newest = input.changes[0]?.change.timeSec ?? input.timeSec;
   const head = [
     '<?xml version="1.0" encoding="utf-8"?>',

@@ -306,6 +306,24 @@ export function apiContract(
         expect(doc.paths[p], p).toBeDefined();
         expect(Object.keys(doc.paths[p]!['get']!.responses).length, p).toBeGreaterThan(0);
       }
+      // Every system's routes, exports and feeds, with their {system} path parameter.
+      for (const p of [
+        '/api/v1/systems/{system}/stations',
+        '/api/v1/systems/{system}/stations/{code}',
+        '/api/v1/systems/{system}/exports/events.csv',
+        '/api/v1/systems/{system}/exports/state-changes.parquet',
+        '/gbfs/systems/{system}/gbfs.json',
+        '/gbfs/systems/{system}/v3.0/station_status.json',
+        '/feeds/systems/{system}/state-changes.atom',
+        '/feeds/systems/{system}/stations/{file}',
+      ]) {
+        const get = doc.paths[p]?.['get'] as { parameters?: { name: string; in: string }[] } | undefined;
+        expect(get, p).toBeDefined();
+        expect(
+          get!.parameters?.filter((x) => x.in === 'path').map((x) => x.name),
+          p,
+        ).toContain('system');
+      }
       const ajv = new Ajv({ strict: false });
       for (const [name, schema] of Object.entries(doc.components.schemas)) {
         const { $id: _id, ...rest } = schema as Record<string, unknown>;

@@ -165,6 +165,45 @@ describe.skipIf(!hasChromium)('system selector in chromium', () => {
     await context.close();
   }, 60_000);
 
+  it('feeds and exports: the chosen system’s own URLs, which answer; push opt-in only for the default system', async () => {
+    const context = await browser.newContext({ locale: 'en-GB' });
+    const { page, errors } = await open(context, `${two.base}/a-propos?system=sf`);
+    const hrefs = async (p: Page): Promise<string[]> => {
+      await p.waitForSelector('article.prose ul a');
+      return p.$$eval('article.prose h2 + p + ul a', (as) => as.map((a) => a.getAttribute('href') ?? ''));
+    };
+    const sf = await hrefs(page);
+    expect(sf.slice(0, 2)).toEqual([
+      '/feeds/systems/sf/state-changes.atom?lang=en',
+      '/gbfs/systems/sf/gbfs.json',
+    ]);
+    expect(sf[2]).toMatch(/^\/api\/v1\/systems\/sf\/exports\/state-changes\.csv\?since=\d+&until=\d+$/);
+    for (const href of sf) expect((await fetch(two.base + href)).status, href).toBe(200);
+    // Feed readers find the system's feed from any page.
+    expect(await page.getAttribute('link[rel="alternate"][type="application/atom+xml"]', 'href')).toBe(
+      '/feeds/systems/sf/state-changes.atom?lang=en',
+    );
+
+    await page.goto(`${two.base}/station/SF1?system=sf`, { waitUntil: 'load' });
+    const stationFeed = page.locator('a[type="application/atom+xml"]');
+    await stationFeed.waitFor();
+    expect(await stationFeed.getAttribute('href')).toBe('/feeds/systems/sf/stations/SF1.atom?lang=en');
+
+    await page.goto(`${two.base}/favoris?system=sf`, { waitUntil: 'load' });
+    await page.waitForSelector('main h1');
+    expect(await page.locator('.push-optin').count()).toBe(0);
+    await page.goto(`${two.base}/favoris?system=paris`, { waitUntil: 'load' });
+    await page.waitForSelector('.push-optin');
+
+    // The default system on a one-system server: the unprefixed URLs, as before.
+    const plain = await open(context, `${one.base}/a-propos`);
+    const links = await hrefs(plain.page);
+    expect(links.slice(0, 2)).toEqual(['/feeds/state-changes.atom?lang=en', '/gbfs/gbfs.json']);
+    expect(links[2]).toMatch(/^\/api\/v1\/exports\/state-changes\.csv\?/);
+    expect([...errors, ...plain.errors]).toEqual([]);
+    await context.close();
+  }, 60_000);
+
   it('one system: no selector, plain addresses', async () => {
     const context = await browser.newContext({ locale: 'fr-FR' });
     const { page, errors } = await open(context, `${one.base}/stations`);

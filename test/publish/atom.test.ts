@@ -5,7 +5,7 @@
 import { parseFeed } from '@rowanmanning/feed-parser';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { entryId, xmlEscape } from '../../src/publish/index.js';
+import { entryId, homePageUrl, stationPageUrl, xmlEscape } from '../../src/publish/index.js';
 import type { StoredStateChange } from '../../src/storage/index.js';
 import { SYSTEM, buildWorld, pollUntilState, type World } from './fixture.js';
 
@@ -41,6 +41,16 @@ describe('xmlEscape', () => {
     expect(xmlEscape(`a<b>&"c"'d'`)).toBe('a&lt;b&gt;&amp;&quot;c&quot;&apos;d&apos;');
     expect(xmlEscape('x\u0001y\u0008z\ud800\tok\n')).toBe('xyz\tok\n');
     expect(xmlEscape('Vélib’ — Gare de l’Est 🚲')).toBe('Vélib’ — Gare de l’Est 🚲');
+  });
+});
+
+describe('web app links', () => {
+  it('select the system only when one is given, encoded', () => {
+    const o = 'https://velo.example.org';
+    expect(stationPageUrl(o, '16107')).toBe(`${o}/station/16107`);
+    expect(stationPageUrl(o, 'A B', 'bay wheels')).toBe(`${o}/station/A%20B?system=bay%20wheels`);
+    expect(homePageUrl(o)).toBe(`${o}/`);
+    expect(homePageUrl(o, 'sf&x')).toBe(`${o}/?system=sf%26x`);
   });
 });
 
@@ -115,6 +125,26 @@ describe('Atom feeds over HTTP', () => {
     expect(feed.url).toBe(`${url}/station/${encodeURIComponent(code)}`);
     // The same change has the same id in both feeds: a reader subscribed to both sees one entry.
     expect(feed.items.map((i) => i.id)).toContain(entryId(TAG_ENTITY, lock));
+  });
+
+  it('the same feeds under /feeds/systems/{id}/: same entries, links that keep the system', async () => {
+    const prefixed = `${url}/feeds/systems/${SYSTEM}`;
+    const xml = await getAtom(`${prefixed}/state-changes.atom`);
+    expectRfc4287(xml);
+    const feed = parseFeed(xml);
+    const plain = parseFeed(await getAtom(`${url}/feeds/state-changes.atom`));
+    expect(feed.items.map((i) => i.id)).toEqual(plain.items.map((i) => i.id));
+    expect(feed.self).toBe(`${prefixed}/state-changes.atom`);
+    expect(feed.url).toBe(`${url}/?system=${SYSTEM}`);
+    const item = feed.items.find((i) => i.id === entryId(TAG_ENTITY, lock))!;
+    expect(item.url).toBe(`${url}/station/${encodeURIComponent(code)}?system=${SYSTEM}`);
+
+    const station = parseFeed(await getAtom(`${prefixed}/stations/${encodeURIComponent(code)}.atom`));
+    expect(station.items.map((i) => i.id)).toContain(entryId(TAG_ENTITY, lock));
+    expect(station.url).toBe(`${url}/station/${encodeURIComponent(code)}?system=${SYSTEM}`);
+    const other = await fetch(`${url}/feeds/systems/elsewhere/state-changes.atom`);
+    expect(other.status).toBe(404);
+    expect(await other.json()).toMatchObject({ code: 'system_not_found', param: 'system' });
   });
 
   it('escapes names from the feed', async () => {

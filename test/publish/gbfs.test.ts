@@ -11,8 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   GBFS_FILES,
   GBFS_VERSIONS,
+  GbfsUrls,
   correctStations,
   correctedFlags,
+  gbfsPrefix,
   rfc3339,
   type GbfsVersion,
 } from '../../src/publish/index.js';
@@ -85,6 +87,17 @@ describe('corrected flags', () => {
     expect(c).toMatchObject({ state: 'not_renting', confidence: 1, isRenting: false, isReturning: false });
     // A station without information (no name, no position) cannot be published.
     expect(correctStations([], [status], [row])).toEqual([]);
+  });
+});
+
+describe('GBFS URLs', () => {
+  it('the default system’s feed at /gbfs, any system’s at /gbfs/systems/{id} (encoded)', () => {
+    expect(gbfsPrefix()).toBe('/gbfs');
+    expect(gbfsPrefix('bay wheels/2')).toBe('/gbfs/systems/bay%20wheels%2F2');
+    const urls = new GbfsUrls('https://x.org', gbfsPrefix('sf'));
+    expect(urls.file('3.0', 'station_status')).toBe('https://x.org/gbfs/systems/sf/v3.0/station_status.json');
+    expect(urls.manifest()).toBe('https://x.org/gbfs/systems/sf/manifest.json');
+    expect(new GbfsUrls('https://x.org').manifest()).toBe('https://x.org/gbfs/manifest.json');
   });
 });
 
@@ -212,6 +225,24 @@ describe('corrected GBFS feed over HTTP', () => {
       expect(f.url).toMatch(/^https:\/\/velo\.example\.org\/gbfs\/v3\.0\//);
     const sys = await getJson(`${other}/gbfs/v3.0/system_information.json`);
     expect(sys.data['manifest_url']).toBe('https://velo.example.org/gbfs/manifest.json');
+    // The same feed under /gbfs/systems/{id}/ links under that prefix.
+    const prefixed = await getJson(`${other}/gbfs/systems/${SYSTEM}/v3.0/gbfs.json`);
+    const feeds = (prefixed.data as { feeds: { url: string }[] }).feeds;
+    expect(feeds.length).toBe(GBFS_FILES.length - 1);
+    for (const f of feeds)
+      expect(f.url.startsWith(`https://velo.example.org/gbfs/systems/${SYSTEM}/v3.0/`), f.url).toBe(true);
+  });
+
+  it('serves the same documents under /gbfs/systems/{id}/ (the default system too)', async () => {
+    const path = '/v2.3/station_status.json';
+    const [plain, prefixed] = await Promise.all([
+      getJson(`${url}/gbfs${path}`),
+      getJson(`${url}/gbfs/systems/${SYSTEM}${path}`),
+    ]);
+    expect(prefixed).toEqual(plain);
+    const missing = await fetch(`${url}/gbfs/systems/elsewhere${path}`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ code: 'system_not_found', param: 'system' });
   });
 
   describe.skipIf(!hasSchemas)('every document validates against the official schema of its version', () => {
@@ -253,6 +284,8 @@ describe('corrected GBFS feed over HTTP', () => {
     it('the 3.0 manifest and the auto-discovery file', async () => {
       const manifest = validator('3.0', 'manifest');
       expect(manifest(await getJson(`${url}/gbfs/manifest.json`)) ? [] : manifest.errors).toEqual([]);
+      const prefixed = await getJson(`${url}/gbfs/systems/${SYSTEM}/manifest.json`);
+      expect(manifest(prefixed) ? [] : manifest.errors).toEqual([]);
       const gbfs = validator('2.3', 'gbfs');
       expect(gbfs(await getJson(`${url}/gbfs/gbfs.json`)) ? [] : gbfs.errors).toEqual([]);
     });

@@ -4,7 +4,7 @@
  * our own code. Leaflet (map page) and uPlot (charts) load on demand.
  */
 import './styles.css';
-import { getJson, type AppConfig } from './api.js';
+import { getJson, publishedUrl, type AppConfig } from './api.js';
 import { onLive, onStations, startLive, stations } from './data.js';
 import { h } from './dom.js';
 import { fmtDateTime, getLang, initLang, onLangChange, setLang, t } from './i18n.js';
@@ -57,7 +57,16 @@ function renderChrome(config: AppConfig): void {
   lang.setAttribute('title', t('lang.switchLabel'));
   lang.setAttribute('lang', getLang() === 'fr' ? 'en' : 'fr');
   document.querySelector('.skip')!.textContent = t('skip');
+  advertiseFeed(config);
   renderFooter(config);
+}
+
+/** <link rel="alternate">: feed readers find the shown system's Atom feed from any page. */
+function advertiseFeed(config: AppConfig): void {
+  let link = document.querySelector<HTMLLinkElement>('link[rel="alternate"][type="application/atom+xml"]');
+  if (!link) link = document.head.appendChild(h('link', { rel: 'alternate', type: 'application/atom+xml' }));
+  link.title = t('feeds.title', { system: config.name });
+  link.href = publishedUrl('/feeds', `/state-changes.atom${getLang() === 'en' ? '?lang=en' : ''}`);
 }
 
 function renderFooter(config: AppConfig, timeSec?: number): void {

@@ -97,12 +97,8 @@ export function interceptLinks(): void {
     const a = (ev.target as Element | null)?.closest('a');
     if (!a || a.target || a.hasAttribute('download')) return;
     const url = new URL(a.href, location.href);
-    if (
-      url.origin !== location.origin ||
-      url.pathname.startsWith('/api/') ||
-      url.pathname.startsWith('/docs')
-    )
-      return;
+    // The server's own documents (API, its docs, Atom and GBFS feeds) are not app pages.
+    if (url.origin !== location.origin || /^\/(api\/|docs|feeds\/|gbfs\/)/.test(url.pathname)) return;
     ev.preventDefault();
     const href = withKeptParams(url.pathname + url.search);
     if (new URL(url.hash ? href + url.hash : href, location.href).href !== location.href) navigate(href);

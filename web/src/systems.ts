@@ -56,6 +56,14 @@ export async function initSystems(): Promise<void> {
   }
 }
 
+/**
+ * Whether the server's default system is shown: notifications (Web Push) exist for that one
+ * only (docs/api.md, *Many systems*).
+ */
+export function onDefaultSystem(): boolean {
+  return chosen === null || systems.some((s) => s.id === chosen && s.watched);
+}
+
 /** The header's `<select>` (null with one system); re-rendered with the chrome (language changes). */
 export function systemSelector(): HTMLElement | null {
   if (systems.length < 2) return null;

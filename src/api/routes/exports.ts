@@ -27,7 +27,7 @@ import {
   type PublishOptions,
   type StateChangeRow,
 } from '../../publish/index.js';
-import type { ApiContext } from '../context.js';
+import { contextOf, type ApiContext } from '../context.js';
 import { ApiError } from '../errors.js';
 
 interface Query {
@@ -57,6 +57,7 @@ type Dataset = 'events' | 'state-changes';
 interface DatasetSource<R> {
   columns: readonly ExportColumn<R>[];
   prepare(
+    ctx: ApiContext,
     range: ExportRange,
     maxRows: number,
   ): Promise<{ overLimit: boolean; pages: () => AsyncIterable<R[]> }>;
@@ -65,14 +66,17 @@ interface DatasetSource<R> {
 const safeName = (s: string): string => s.replace(/[^A-Za-z0-9_.-]/g, '_');
 const compactTime = (sec: number): string => rfc3339(sec).replace(/[-:]/g, '');
 
-export function exportRoutes(app: FastifyInstance, ctx: ApiContext, options: PublishOptions = {}): void {
+/**
+ * Registered at /api/v1 (the default system, `base`) and at /api/v1/systems/:system (any system:
+ * the request's context, see contextOf).
+ */
+export function exportRoutes(app: FastifyInstance, base: ApiContext, options: PublishOptions = {}): void {
   const opts = resolvePublishOptions(options);
-  const { store, systemId } = ctx;
   const pageRows = opts.exportRowGroupRows;
 
   const events: DatasetSource<EventRow> = {
     columns: EVENT_COLUMNS,
-    async prepare(range, maxRows) {
+    async prepare({ store, systemId }, range, maxRows) {
       const scan = await planEventScan(store, range);
       return {
         overLimit: await eventsOverLimit(store, systemId, range, scan, maxRows),
@@ -82,7 +86,7 @@ export function exportRoutes(app: FastifyInstance, ctx: ApiContext, options: Pub
   };
   const stateChanges: DatasetSource<StateChangeRow> = {
     columns: STATE_CHANGE_COLUMNS,
-    async prepare(range, maxRows) {
+    async prepare({ store, systemId }, range, maxRows) {
       return {
         overLimit: await stateChangesOverLimit(store, systemId, range, maxRows),
         pages: () => stateChangePages(store, systemId, range, pageRows),
@@ -97,6 +101,8 @@ export function exportRoutes(app: FastifyInstance, ctx: ApiContext, options: Pub
     format: Format,
     source: DatasetSource<R>,
   ): Promise<FastifyReply> {
+    const ctx = contextOf(req, base);
+    const { systemId } = ctx;
     let range: ExportRange;
     try {
       range = parseExportRange(req.query.since, req.query.until, {
@@ -107,7 +113,7 @@ export function exportRoutes(app: FastifyInstance, ctx: ApiContext, options: Pub
       if (err instanceof ExportRequestError) throw new ApiError(err.kind, err.message, err.param);
       throw err;
     }
-    const { overLimit, pages } = await source.prepare(range, opts.exportMaxRows);
+    const { overLimit, pages } = await source.prepare(ctx, range, opts.exportMaxRows);
     if (overLimit) {
       throw new ApiError(
         'invalid_range',
@@ -147,6 +153,7 @@ export function exportRoutes(app: FastifyInstance, ctx: ApiContext, options: Pub
           response: {
             200: { type: 'string', format: 'binary', description: `${format.toUpperCase()} file` },
             400: { $ref: 'ApiError#' },
+            404: { $ref: 'ApiError#' },
           },
         },
       },

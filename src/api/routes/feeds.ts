@@ -1,4 +1,7 @@
-/** Atom feeds of state changes: GET /feeds/state-changes.atom and /feeds/stations/{code}.atom. */
+/**
+ * Atom feeds of state changes: GET /feeds/state-changes.atom and /feeds/stations/{code}.atom of the
+ * default system; the same under /feeds/systems/{id}/ for any system of the store.
+ */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   ATOM_CONTENT_TYPE,
@@ -9,7 +12,7 @@ import {
   type AtomLanguage,
   type PublishOptions,
 } from '../../publish/index.js';
-import type { ApiContext } from '../context.js';
+import { contextOf, prefixedSystem, type ApiContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { errorResponses } from '../schemas.js';
 
@@ -42,15 +45,18 @@ const atomResponse = {
   ...errorResponses,
 } as const;
 
-export function feedRoutes(app: FastifyInstance, ctx: ApiContext, options: PublishOptions = {}): void {
+/** Paths relative to the scope's prefix: /feeds (default system) or /feeds/systems/:system. */
+export function feedRoutes(app: FastifyInstance, base: ApiContext, options: PublishOptions = {}): void {
   const opts = resolvePublishOptions(options);
-  const defaultLang: AtomLanguage = ctx.language === 'en' ? 'en' : 'fr';
+  const defaultLang: AtomLanguage = base.language === 'en' ? 'en' : 'fr';
 
   async function send(
     req: FastifyRequest<{ Querystring: Query }>,
     reply: FastifyReply,
     station: { stationId: string; code: string; name: string } | undefined,
   ): Promise<FastifyReply> {
+    const ctx = contextOf(req, base);
+    const webSystem = prefixedSystem(req);
     const snap = await ctx.snapshots.current();
     const rows = await ctx.store.listStateChanges({
       system: ctx.systemId,
@@ -65,6 +71,7 @@ export function feedRoutes(app: FastifyInstance, ctx: ApiContext, options: Publi
       systemName: systems.find((s) => s.id === ctx.systemId)?.name ?? ctx.systemId,
       timezone: ctx.timezone,
       origin,
+      ...(webSystem !== undefined ? { webSystem } : {}),
       selfUrl: `${origin}${req.url}`,
       tagEntity: opts.tagEntity,
       ...(station ? { station } : {}),
@@ -79,7 +86,7 @@ export function feedRoutes(app: FastifyInstance, ctx: ApiContext, options: Publi
   }
 
   app.get<{ Querystring: Query }>(
-    '/feeds/state-changes.atom',
+    '/state-changes.atom',
     {
       schema: {
         summary: 'Atom feed of the latest station state changes of the system',
@@ -92,7 +99,7 @@ export function feedRoutes(app: FastifyInstance, ctx: ApiContext, options: Publi
   );
 
   app.get<{ Querystring: Query; Params: { file: string } }>(
-    '/feeds/stations/:file',
+    '/stations/:file',
     {
       schema: {
         summary: 'Atom feed of one station’s state changes: /feeds/stations/{code}.atom',
@@ -108,7 +115,7 @@ export function feedRoutes(app: FastifyInstance, ctx: ApiContext, options: Publi
     },
     async (req, reply) => {
       const code = req.params.file.slice(0, -'.atom'.length);
-      const snap = await ctx.snapshots.current();
+      const snap = await contextOf(req, base).snapshots.current();
       const v = snap.byCode.get(code) ?? snap.byId.get(code);
       if (!v) throw new ApiError('station_not_found', `No station has the code "${code}".`, 'code');
       return send(req, reply, { stationId: v.id, code: v.code, name: v.name });

@@ -1,15 +1,16 @@
 /**
  * The corrected GBFS feed (2.3 and 3.0): the watched feed with detected locks applied. Each
  * document is serialised and compressed once per data version, then served from memory with its
- * ETag, like GET /stations.
+ * ETag, like GET /stations. Registered under /gbfs (the default system) and /gbfs/systems/:system
+ * (any system of the store; links in the documents keep the prefix they were asked under).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   GBFS_FILES,
-  GBFS_PREFIX,
   GBFS_VERSIONS,
   buildGbfsDocument,
   buildGbfsManifest,
+  gbfsPrefix,
   loadGbfsSource,
   requestOrigin,
   resolvePublishOptions,
@@ -17,8 +18,9 @@ import {
   type PublishOptions,
   type ResolvedPublishOptions,
 } from '../../publish/index.js';
-import type { ApiContext } from '../context.js';
+import { contextOf, prefixedSystem, type ApiContext } from '../context.js';
 import { precompute, sendPrecomputed, type PrecomputedBody } from '../precomputed.js';
+import { errorResponses } from '../schemas.js';
 
 /** Different Host headers each get their own bodies (their links differ): keep a bounded few. */
 const MAX_BODIES = 64;
@@ -85,20 +87,30 @@ export class GbfsCache {
 const noQuery = { type: 'object', additionalProperties: false, properties: {} } as const;
 const gbfsResponse = {
   200: { type: 'object', additionalProperties: true, description: 'A GBFS document (see docs/feeds.md)' },
+  ...errorResponses,
 } as const;
 
-export function gbfsRoutes(app: FastifyInstance, ctx: ApiContext, options: PublishOptions = {}): void {
+/** Paths relative to the scope's prefix: /gbfs (default system) or /gbfs/systems/:system. */
+export function gbfsRoutes(app: FastifyInstance, base: ApiContext, options: PublishOptions = {}): void {
   const opts = resolvePublishOptions(options);
-  const cache = new GbfsCache(ctx, opts);
+  // One cache per system; the contexts live as long as the server (SystemContexts keeps them).
+  const caches = new WeakMap<ApiContext, GbfsCache>();
+  const cacheOf = (ctx: ApiContext): GbfsCache => {
+    let cache = caches.get(ctx);
+    if (!cache) caches.set(ctx, (cache = new GbfsCache(ctx, opts)));
+    return cache;
+  };
   const serve = (
     req: FastifyRequest,
     reply: FastifyReply,
     key: string,
-    build: (src: GbfsSource, origin: string) => unknown,
+    build: (src: GbfsSource, origin: string, prefix: string) => unknown,
   ): Promise<FastifyReply> => {
+    const ctx = contextOf(req, base);
     const origin = requestOrigin(req, opts.publicUrl);
-    return cache
-      .body(`${origin} ${key}`, (src) => build(src, origin))
+    const prefix = gbfsPrefix(prefixedSystem(req));
+    return cacheOf(ctx)
+      .body(`${origin}${prefix} ${key}`, (src) => build(src, origin, prefix))
       .then((body) => sendPrecomputed(req, reply, body, ctx.dataCacheControl));
   };
   const route = (
@@ -112,24 +124,20 @@ export function gbfsRoutes(app: FastifyInstance, ctx: ApiContext, options: Publi
       handler,
     );
 
-  route(
-    `${GBFS_PREFIX}/gbfs.json`,
-    'GBFS auto-discovery (the 2.3 gbfs.json) of the corrected feed',
-    (req, reply) =>
-      serve(req, reply, '2.3/gbfs', (src, origin) => buildGbfsDocument('2.3', 'gbfs', src, origin)),
+  route('/gbfs.json', 'GBFS auto-discovery (the 2.3 gbfs.json) of the corrected feed', (req, reply) =>
+    serve(req, reply, '2.3/gbfs', (src, origin, prefix) =>
+      buildGbfsDocument('2.3', 'gbfs', src, origin, prefix),
+    ),
   );
-  route(`${GBFS_PREFIX}/manifest.json`, 'GBFS 3.0 manifest: the data set and its versions', (req, reply) =>
-    serve(req, reply, 'manifest', (src, origin) => buildGbfsManifest(src, origin)),
+  route('/manifest.json', 'GBFS 3.0 manifest: the data set and its versions', (req, reply) =>
+    serve(req, reply, 'manifest', (src, origin, prefix) => buildGbfsManifest(src, origin, prefix)),
   );
   for (const version of GBFS_VERSIONS) {
     for (const file of GBFS_FILES) {
-      route(
-        `${GBFS_PREFIX}/v${version}/${file}.json`,
-        `GBFS ${version} ${file}.json (corrected feed)`,
-        (req, reply) =>
-          serve(req, reply, `${version}/${file}`, (src, origin) =>
-            buildGbfsDocument(version, file, src, origin),
-          ),
+      route(`/v${version}/${file}.json`, `GBFS ${version} ${file}.json (corrected feed)`, (req, reply) =>
+        serve(req, reply, `${version}/${file}`, (src, origin, prefix) =>
+          buildGbfsDocument(version, file, src, origin, prefix),
+        ),
       );
     }
   }

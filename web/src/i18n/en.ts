@@ -152,4 +152,11 @@ export const en: Record<MessageKey, string> = {
     'The data comes from the public GBFS feed of the operator of “{system}”. For Vélib’ Métropole, this open data is published under the ODbL (Open Database License). Base map: © OpenStreetMap contributors (ODbL).',
   'about.code.h': 'The software',
   'about.code': 'dockwatch is free software (MIT licence). The API is documented at {link}.',
+  'about.feeds.h': 'Feeds and exports',
+  'about.feeds': 'For the system “{system}”:',
+  'about.feeds.atom': 'state changes (Atom feed)',
+  'about.feeds.gbfs': 'corrected GBFS feed (locks applied)',
+  'about.feeds.csv': 'state changes of the last 30 days (CSV)',
+  'station.atom': 'Atom feed',
+  'feeds.title': '{system}: state changes',
 };

@@ -152,6 +152,13 @@ export const fr = {
     'Les données viennent du flux GBFS public de l’opérateur du système « {system} ». Pour Vélib’ Métropole, ces données ouvertes sont publiées sous licence ODbL (Open Database License). Fond de carte : © les contributeurs d’OpenStreetMap (ODbL).',
   'about.code.h': 'Le logiciel',
   'about.code': 'dockwatch est un logiciel libre (licence MIT). L’API est documentée sur {link}.',
+  'about.feeds.h': 'Flux et exports',
+  'about.feeds': 'Pour le système « {system} » :',
+  'about.feeds.atom': 'changements d’état (flux Atom)',
+  'about.feeds.gbfs': 'flux GBFS corrigé (blocages appliqués)',
+  'about.feeds.csv': 'changements d’état des 30 derniers jours (CSV)',
+  'station.atom': 'Flux Atom',
+  'feeds.title': '{system} : changements d’état',
 } as const;
 
 export type MessageKey = keyof typeof fr;

@@ -6,6 +6,7 @@ import { favourites, toggleFavourite } from '../favourites.js';
 import { fmtNumber, t } from '../i18n.js';
 import { pushOptIn, syncPushStations } from '../push-optin.js';
 import type { Page } from '../router.js';
+import { onDefaultSystem } from '../systems.js';
 import { badge, errorBox, heading, sinceText, stationHref } from '../ui.js';
 
 function card(s: Station, nowSec: number, onRemove: () => void): HTMLElement {
@@ -26,7 +27,9 @@ function card(s: Station, nowSec: number, onRemove: () => void): HTMLElement {
 }
 
 export const favouritesPage: Page = async ({ main }) => {
-  main.append(heading(t('fav.title')), pushOptIn());
+  main.append(heading(t('fav.title')));
+  // Notifications are the default system's only: another system's codes would not be found.
+  if (onDefaultSystem()) main.append(pushOptIn());
   const list = h('ul', { class: 'fav-list' });
   main.append(list);
   const draw = async (): Promise<void> => {

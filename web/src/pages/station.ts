@@ -1,10 +1,10 @@
 /** Station page: counts, state and since when, last activity, today vs usual, history, favourite. */
-import { getJson, HttpError, type StationDetail } from '../api.js';
+import { getJson, HttpError, publishedUrl, type StationDetail } from '../api.js';
 import { activityFigure } from '../chart.js';
 import { onStations } from '../data.js';
 import { h } from '../dom.js';
 import { isFavourite, toggleFavourite } from '../favourites.js';
-import { fmtDateTime, fmtNumber, fmtTime, t } from '../i18n.js';
+import { fmtDateTime, fmtNumber, fmtTime, getLang, t } from '../i18n.js';
 import type { MessageKey } from '../i18n/fr.js';
 import type { Page } from '../router.js';
 import { badge, errorBox, heading, sinceText } from '../ui.js';
@@ -107,6 +107,18 @@ export const stationPage: Page = async ({ main, params }) => {
       t(`declared.${s.declared}` as MessageKey),
       ' · ',
       h('a', { href: `/carte?station=${encodeURIComponent(s.code)}` }, t('station.onMap')),
+      ' · ',
+      h(
+        'a',
+        {
+          href: publishedUrl(
+            '/feeds',
+            `/stations/${encodeURIComponent(s.code)}.atom${getLang() === 'en' ? '?lang=en' : ''}`,
+          ),
+          type: 'application/atom+xml',
+        },
+        t('station.atom'),
+      ),
     ),
     stateLine,
     favButton,
