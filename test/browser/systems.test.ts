@@ -4,21 +4,18 @@
  * store holding two systems; switching shows the other system's stations, the choice is in the
  * address (links work) and remembered; a server with one system shows no selector.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiServer, createLiveBus } from '../../src/api/index.js';
 import { silentLogger } from '../../src/log/index.js';
 import { openSqliteStore, type Store } from '../../src/storage/index.js';
 import { repoRoot } from '../api/fixture.js';
 import { seedSystem, T0 } from '../api/two-systems.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`skipping browser tests: ${CHROMIUM} is absent`);
+import { hasChromium, launchChromium, openPage, seriousAxeViolations } from './chromium.js';
 
 const webDir = path.join(repoRoot, 'web');
 
@@ -68,17 +65,7 @@ describe.skipIf(!hasChromium)('system selector in chromium', () => {
     await seedSystem(oneStore, 'paris', 'Europe/Paris', 3, 48.85, T0);
     two = await serve(twoStore, outDir);
     one = await serve(oneStore, outDir);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
@@ -88,33 +75,6 @@ describe.skipIf(!hasChromium)('system selector in chromium', () => {
     await oneStore?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
-
-  async function open(context: BrowserContext, url: string): Promise<{ page: Page; errors: string[] }> {
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(url, { waitUntil: 'load' });
-    return { page, errors };
-  }
-
-  /** axe-core's serious or critical WCAG 2.1 AA violations on the page (the header with its selector). */
-  async function seriousAxeViolations(page: Page): Promise<string[]> {
-    // Evaluated through the DevTools protocol: the page's CSP (no inline scripts) does not apply.
-    await page.evaluate(readFileSync(path.join(repoRoot, 'node_modules/axe-core/axe.min.js'), 'utf8'));
-    return page.evaluate(async () => {
-      type Result = { violations: { id: string; impact: string; nodes: { target: string[] }[] }[] };
-      const axe = (window as unknown as { axe: { run: (c: unknown, o: unknown) => Promise<Result> } }).axe;
-      const r = await axe.run(document, {
-        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-      });
-      return r.violations
-        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-    });
-  }
 
   /** Codes of the rows of the stations table, once it shows `expected` rows. */
   async function listedCodes(page: Page, expected: number): Promise<string[]> {
@@ -127,7 +87,7 @@ describe.skipIf(!hasChromium)('system selector in chromium', () => {
 
   it('switching system shows the other system’s stations; the choice is in the address and remembered', async () => {
     const context = await browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 800 } });
-    const { page, errors } = await open(context, `${two.base}/stations`);
+    const { page, errors } = await openPage(context, `${two.base}/stations`);
     expect((await listedCodes(page, 3)).sort()).toEqual(['PARIS1', 'PARIS2', 'PARIS3']);
     const select = page.locator('select#system');
     expect(await select.locator('option').allTextContents()).toEqual(['System paris', 'System sf']);
@@ -148,16 +108,16 @@ describe.skipIf(!hasChromium)('system selector in chromium', () => {
     expect(await page.locator('path[data-code^="PARIS"]').count()).toBe(0);
 
     // Remembered: a plain address opens sf again, and gets the system in its query.
-    const again = await open(context, `${two.base}/stations`);
+    const again = await openPage(context, `${two.base}/stations`);
     expect((await listedCodes(again.page, 2)).sort()).toEqual(['SF1', 'SF2']);
     expect(again.page.url()).toMatch(/\/stations\?system=sf$/);
 
     // A shared link wins over the remembered choice.
-    const shared = await open(context, `${two.base}/stations?system=paris`);
+    const shared = await openPage(context, `${two.base}/stations?system=paris`);
     expect((await listedCodes(shared.page, 3)).sort()).toEqual(['PARIS1', 'PARIS2', 'PARIS3']);
 
     // An unknown system in a link falls back to the remembered one (paris now), without an error page.
-    const unknown = await open(context, `${two.base}/stations?system=atlantis`);
+    const unknown = await openPage(context, `${two.base}/stations?system=atlantis`);
     expect(await listedCodes(unknown.page, 3)).toHaveLength(3);
     expect(unknown.page.url()).toMatch(/\/stations\?system=paris$/);
 
@@ -167,7 +127,7 @@ describe.skipIf(!hasChromium)('system selector in chromium', () => {
 
   it('feeds and exports: the chosen system’s own URLs, which answer; push opt-in only for the default system', async () => {
     const context = await browser.newContext({ locale: 'en-GB' });
-    const { page, errors } = await open(context, `${two.base}/a-propos?system=sf`);
+    const { page, errors } = await openPage(context, `${two.base}/a-propos?system=sf`);
     const hrefs = async (p: Page): Promise<string[]> => {
       await p.waitForSelector('article.prose ul a');
       return p.$$eval('article.prose h2 + p + ul a', (as) => as.map((a) => a.getAttribute('href') ?? ''));
@@ -196,7 +156,7 @@ describe.skipIf(!hasChromium)('system selector in chromium', () => {
     await page.waitForSelector('.push-optin');
 
     // The default system on a one-system server: the unprefixed URLs, as before.
-    const plain = await open(context, `${one.base}/a-propos`);
+    const plain = await openPage(context, `${one.base}/a-propos`);
     const links = await hrefs(plain.page);
     expect(links.slice(0, 2)).toEqual(['/feeds/state-changes.atom?lang=en', '/gbfs/gbfs.json']);
     expect(links[2]).toMatch(/^\/api\/v1\/exports\/state-changes\.csv\?/);
@@ -206,7 +166,7 @@ describe.skipIf(!hasChromium)('system selector in chromium', () => {
 
   it('one system: no selector, plain addresses', async () => {
     const context = await browser.newContext({ locale: 'fr-FR' });
-    const { page, errors } = await open(context, `${one.base}/stations`);
+    const { page, errors } = await openPage(context, `${one.base}/stations`);
     expect(await listedCodes(page, 3)).toHaveLength(3);
     expect(await page.locator('select#system').count()).toBe(0);
     expect(new URL(page.url()).search).toBe('');

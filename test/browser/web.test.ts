@@ -4,17 +4,15 @@
  * API server over a SQLite store seeded from the Vélib' snapshot. No network: no map tiles.
  * Also writes the screenshots of docs/screenshots/.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasVelib, repoRoot, seedVelibStore, SYSTEM, type Seeded } from '../api/fixture.js';
 import { startApi, type Running } from '../api/helpers.js';
+import { hasChromium, launchChromium, openPage, seriousAxeViolations } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`skipping browser tests: ${CHROMIUM} is absent`);
 if (!hasVelib) console.warn('skipping browser tests: ../shared/data/velib-2025-10 is absent');
 
 const webDir = path.join(repoRoot, 'web');
@@ -43,17 +41,7 @@ describe.skipIf(!hasChromium || !hasVelib)('web app in chromium', () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'dockwatch-web-'));
     seeded = await seedVelibStore(path.join(dir, 'db.sqlite'));
     api = await startApi(seeded.store, { webRoot: distDir, tileUrl: '' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
@@ -63,13 +51,7 @@ describe.skipIf(!hasChromium || !hasVelib)('web app in chromium', () => {
   });
 
   async function open(context: BrowserContext, url: string): Promise<{ page: Page; errors: string[] }> {
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(api.base + url, { waitUntil: 'load' });
+    const { page, errors } = await openPage(context, api.base + url);
     await page.waitForFunction(
       () => document.querySelector('main h1') !== null && !document.querySelector('main[aria-busy]'),
     );
@@ -248,38 +230,13 @@ describe.skipIf(!hasChromium || !hasVelib)('web app in chromium', () => {
   });
 
   it('axe-core finds no serious or critical violation on any page', async () => {
-    const axeSource = readFileSync(path.join(repoRoot, 'node_modules/axe-core/axe.min.js'), 'utf8');
     const context = await french();
     const problems: string[] = [];
     for (const [, url] of PAGES(seeded)) {
       const { page } = await open(context, url);
       if (url === '/carte') await page.waitForSelector('path.st');
       await page.waitForTimeout(300);
-      // Evaluated through the DevTools protocol: the page's CSP (no inline scripts) does not apply.
-      await page.evaluate(axeSource);
-      const violations = await page.evaluate(async () => {
-        const axe = (
-          window as unknown as {
-            axe: {
-              run: (
-                ctx: unknown,
-                opts: unknown,
-              ) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }>;
-            };
-          }
-        ).axe;
-        const r = await axe.run(document, {
-          runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-        });
-        return r.violations.map((v) => ({
-          id: v.id,
-          impact: v.impact,
-          targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')),
-        }));
-      });
-      for (const v of violations)
-        if (v.impact === 'serious' || v.impact === 'critical')
-          problems.push(`${url}: ${v.id} (${v.impact}) ${v.targets.join(', ')}`);
+      for (const v of await seriousAxeViolations(page)) problems.push(`${url}: ${v}`);
       await page.close();
     }
     expect(problems).toEqual([]);
