@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openJetStreamLog, type JetStreamLog } from '../../src/broker/index.js';
 import type { EventLog } from '../../src/storage/index.js';
 import { everyKind, rented } from '../storage/contract.js';
-import { describeEventLogContract } from './event-log-contract.js';
+import { describeEventLogContract } from '../storage/event-log-contract.js';
 import { NATS_URL, natsUp, uniqueStream } from './nats.js';
 
 const opened: JetStreamLog[] = [];

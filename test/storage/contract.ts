@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CountsAfter, FeedEvent } from '../../src/events/types.js';
 import type { StationStatus } from '../../src/feed/model.js';
 import type { StateChange } from '../../src/detection/types.js';
+import { eventLogCases } from './event-log-contract.js';
 import {
   activityTotals,
   lastActivitySlots,
@@ -186,90 +187,7 @@ export function describeStoreContract(
     });
 
     describe('event log', () => {
-      it('starts empty', async () => {
-        expect(await store.log.lastOffset()).toBe(0);
-        expect(await store.log.read(0, 10)).toEqual([]);
-      });
-
-      it('appends every kind of event with gapless offsets and reads them back unchanged', async () => {
-        const events = everyKind(1_760_000_000);
-        const appended = await store.log.append(events);
-        expect(appended.map((e) => e.offset)).toEqual(events.map((_, i) => i + 1));
-        expect(appended).toEqual(events.map((e, i) => ({ ...e, offset: i + 1 })));
-        expect(await store.log.read(0, 100)).toEqual(appended);
-        expect(await store.log.lastOffset()).toBe(events.length);
-      });
-
-      it('is idempotent by event key: a batch appended twice appends nothing the second time', async () => {
-        const events = everyKind(1_760_000_000);
-        await store.log.append(events);
-        expect(await store.log.append(events)).toEqual([]);
-        expect(await store.log.lastOffset()).toBe(events.length);
-      });
-
-      it('skips only the events already present and keeps offsets gapless', async () => {
-        await store.log.append([rented('a', 100), rented('b', 100)]);
-        // Same key as the first (system, station, time, type, bike type) even with another count.
-        const again = await store.log.append([rented('a', 100, 3), rented('c', 100), rented('a', 160)]);
-        expect(again.map((e) => [e.offset, 'stationId' in e ? e.stationId : '', e.timeSec])).toEqual([
-          [3, 'c', 100],
-          [4, 'a', 160],
-        ]);
-        expect((await store.log.read(0, 10)).map((e) => e.offset)).toEqual([1, 2, 3, 4]);
-      });
-
-      it('skips a duplicate inside one batch', async () => {
-        const out = await store.log.append([rented('a', 100), rented('a', 100)]);
-        expect(out).toHaveLength(1);
-      });
-
-      it('distinguishes keys: bike type, flag, system and time make different events', async () => {
-        const base = rented('a', 100);
-        const out = await store.log.append([
-          base,
-          { ...base, bikeType: 'electric' } as FeedEvent,
-          { ...base, type: 'returned' } as FeedEvent,
-          { ...base, system: 'other' },
-          { ...base, timeSec: 101 },
-          { ...base, stationId: 'b' } as FeedEvent,
-        ]);
-        expect(out).toHaveLength(6);
-      });
-
-      it('reads pages after an offset, oldest first, at most limit', async () => {
-        const events = Array.from({ length: 25 }, (_, i) => rented(String(i % 5), 1000 + i * 60));
-        await store.log.append(events);
-        const pages: number[][] = [];
-        let offset = 0;
-        for (;;) {
-          const page = await store.log.read(offset, 10);
-          if (page.length === 0) break;
-          pages.push(page.map((e) => e.offset));
-          offset = page[page.length - 1]!.offset;
-        }
-        expect(pages.map((p) => p.length)).toEqual([10, 10, 5]);
-        expect(pages.flat()).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
-        expect(await store.log.read(25, 10)).toEqual([]);
-        expect((await store.log.read(24, 10)).map((e) => e.timeSec)).toEqual([1000 + 24 * 60]);
-      });
-
-      it('keeps one committed offset per consumer, 0 before the first commit', async () => {
-        expect(await store.log.consumerOffset('activity')).toBe(0);
-        await store.log.commitOffset('activity', 42);
-        await store.log.commitOffset('detector:velib:seed', 7);
-        expect(await store.log.consumerOffset('activity')).toBe(42);
-        expect(await store.log.consumerOffset('detector:velib:seed')).toBe(7);
-        await store.log.commitOffset('activity', 50);
-        expect(await store.log.consumerOffset('activity')).toBe(50);
-      });
-
-      it('rejects an invalid batch whole: nothing of it is appended', async () => {
-        await store.log.append([rented('a', 100)]);
-        const bad = [rented('b', 200), rented('c', 200), { ...rented('d', 200), count: 1.5 } as FeedEvent];
-        await expect(store.log.append(bad)).rejects.toThrow();
-        expect(await store.log.lastOffset()).toBe(1);
-        expect((await store.log.append([rented('b', 200)]))[0]?.offset).toBe(2);
-      });
+      eventLogCases(() => store.log);
     });
 
     describe('commitDiff', () => {
