@@ -425,6 +425,34 @@ describe.skipIf(!pgUp)('PostgreSQL store: connections that go away', () => {
     }
   });
 
+  it('calls made inside a transaction use its connection: a one-connection pool never waits on itself', async () => {
+    // Were a nested call to queue at the gate for a pooled connection, it would wait for the very
+    // transaction that is waiting for it (with one connection: forever).
+    const pool = createPool({ url: PG_URL, schema: 'public', poolSize: 1, connectTimeoutMs: 200 });
+    const ctx = new PgContext(pool, PG_URL);
+    const one = stmt('test_one', 'SELECT 1');
+    const deadline = <T>(p: Promise<T>): Promise<T> =>
+      Promise.race([
+        p,
+        new Promise<T>((_, reject) => setTimeout(() => reject(new Error('deadlock')), 5_000)),
+      ]);
+    try {
+      const outside = ctx.db.rows(one); // queued behind the transaction below, served after it
+      const inside = ctx.batch(async () => {
+        const read = await ctx.db.rows(one);
+        const nested = await ctx.write(async (tx) => {
+          await tx.run(one);
+          return ctx.db.rows(one); // a read inside a write inside the batch
+        });
+        return [read.length, nested.length];
+      });
+      expect(await deadline(inside)).toEqual([1, 1]);
+      expect((await deadline(outside)).length).toBe(1);
+    } finally {
+      await pool.end();
+    }
+  });
+
   it('the connection drops (relay cut): calls fail clearly, and work again once it is back', async () => {
     const s = schema('relay');
     const relay = new Relay();
