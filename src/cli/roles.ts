@@ -120,6 +120,33 @@ async function withStore<T>(
   }
 }
 
+/**
+ * Starts the /metrics endpoint, then the service; stop() closes them, then the log and the store.
+ * The endpoint first: a taken port stops the start before any work begins.
+ */
+async function startWithMetrics(
+  service: { start(): Promise<void>; stop(): Promise<void> },
+  deps: { listen: ReturnType<typeof metricsListen>; logger: Logger; log: JetStreamLog; store: Store },
+): Promise<RunningRole> {
+  const { listen, logger, log, store } = deps;
+  const metricsServer = listen ? await startMetricsServer({ ...listen, logger }) : null;
+  try {
+    await service.start();
+  } catch (err) {
+    await metricsServer?.close();
+    throw err;
+  }
+  return {
+    ...(metricsServer ? { metricsUrl: metricsServer.url } : {}),
+    stop: async () => {
+      await metricsServer?.close();
+      await service.stop();
+      await log.close();
+      await store.close();
+    },
+  };
+}
+
 export async function startCollect(opts: RoleOptions): Promise<RunningRole> {
   const config = baseConfig(opts);
   const logger = createLogger({ level: config.logLevel });
@@ -141,23 +168,7 @@ export async function startCollect(opts: RoleOptions): Promise<RunningRole> {
       retentionDays: config.retentionDays,
       maxBufferedDocuments: positive(opts['maxBufferedDocuments'], '--max-buffered-documents', 120),
     });
-    // Before the service: a taken port stops the start before any work begins.
-    const metricsServer = listen ? await startMetricsServer({ ...listen, logger }) : null;
-    try {
-      await service.start();
-    } catch (err) {
-      await metricsServer?.close();
-      throw err;
-    }
-    return {
-      ...(metricsServer ? { metricsUrl: metricsServer.url } : {}),
-      stop: async () => {
-        await metricsServer?.close();
-        await service.stop();
-        await log.close();
-        await store.close();
-      },
-    };
+    return startWithMetrics(service, { listen, logger, log, store });
   });
 }
 
@@ -182,23 +193,7 @@ export async function startProcess(opts: RoleOptions): Promise<RunningRole> {
         : {}),
       ...(only !== undefined ? { systems: loadSystemsFile(only).map((s) => s.id) } : {}),
     });
-    // Before the service: a taken port stops the start before any work begins.
-    const metricsServer = listen ? await startMetricsServer({ ...listen, logger }) : null;
-    try {
-      await service.start();
-    } catch (err) {
-      await metricsServer?.close();
-      throw err;
-    }
-    return {
-      ...(metricsServer ? { metricsUrl: metricsServer.url } : {}),
-      stop: async () => {
-        await metricsServer?.close();
-        await service.stop();
-        await log.close();
-        await store.close();
-      },
-    };
+    return startWithMetrics(service, { listen, logger, log, store });
   });
 }
 

@@ -18,6 +18,7 @@ import { metrics } from '../metrics/index.js';
 import { Pipeline } from '../pipeline/index.js';
 import type { FeedHealth, Store } from '../storage/index.js';
 import { pruneStore } from '../service/retention.js';
+import { WatchedSystem } from '../service/watched-system.js';
 import { InvocationScheduler } from './invocation-scheduler.js';
 
 export interface FetchRunnerOptions {
@@ -57,21 +58,27 @@ export interface FetchSummary {
   durationMs: number;
 }
 
-const DEFAULT_TIME_ZONE = 'Europe/Paris';
-
 export class FetchRunner {
   private readonly scheduler: InvocationScheduler;
   private readonly watcher: FeedWatcher;
   private pipeline: Pipeline | null = null;
   /** Last offset of the log as this container left it; null before the pipeline is open. */
   private knownLastOffset: number | null = null;
-  private timeZone: string | undefined;
+  private readonly record: WatchedSystem;
   private started = false;
   private run: RunTally = newTally();
 
   constructor(private readonly opts: FetchRunnerOptions) {
     this.scheduler = new InvocationScheduler(opts.now);
-    this.timeZone = opts.timeZone;
+    this.record = new WatchedSystem({
+      store: opts.store,
+      system: opts.system,
+      systemName: opts.systemName,
+      feedUrl: opts.feedUrl,
+      timeZone: opts.timeZone,
+      logger: opts.logger,
+      applyHint: 'applied at the next cold start',
+    });
     const watcherOpts: FeedWatcherOptions = {
       system: opts.system,
       feedUrl: opts.feedUrl,
@@ -131,17 +138,8 @@ export class FetchRunner {
     await this.pipeline?.flush();
   }
 
-  private async onSystemInformation(info: SystemInformation): Promise<void> {
-    if (this.opts.timeZone !== undefined || info.timezone === this.timeZone) return;
-    if (this.pipeline !== null) {
-      this.opts.logger.warn(
-        { timezone: info.timezone },
-        'the feed changed its time zone: applied at the next cold start',
-      );
-      return;
-    }
-    this.timeZone = info.timezone;
-    await this.saveSystem(info.timezone);
+  private onSystemInformation(info: SystemInformation): Promise<void> {
+    return this.record.onSystemInformation(info, this.pipeline !== null);
   }
 
   private async onInformation(doc: InformationDocument): Promise<void> {
@@ -194,7 +192,7 @@ export class FetchRunner {
     this.pipeline = await Pipeline.open({
       store: this.opts.store,
       system: this.opts.system,
-      timeZone: this.timeZone ?? DEFAULT_TIME_ZONE,
+      timeZone: this.record.timeZone,
       detector: this.opts.detector,
       minHistoryDays: this.opts.minHistoryDays,
       gapThresholdSec: this.opts.gapThresholdSec,
@@ -209,22 +207,7 @@ export class FetchRunner {
   }
 
   private async registerSystem(): Promise<void> {
-    try {
-      const known = (await this.opts.store.listSystems()).find((s) => s.id === this.opts.system);
-      this.timeZone ??= known?.timezone;
-      await this.saveSystem(this.timeZone ?? DEFAULT_TIME_ZONE);
-    } catch (err) {
-      this.storeFailed(err);
-    }
-  }
-
-  private async saveSystem(timeZone: string): Promise<void> {
-    await this.opts.store.upsertSystem({
-      id: this.opts.system,
-      name: this.opts.systemName,
-      feedUrl: this.opts.feedUrl,
-      timezone: timeZone,
-    });
+    await this.record.register().catch((err: unknown) => this.storeFailed(err));
   }
 
   /**

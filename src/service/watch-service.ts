@@ -9,6 +9,7 @@ import { openNotifications, type Notifications } from '../notify/index.js';
 import type { PublishOptions } from '../publish/index.js';
 import type { Store } from '../storage/index.js';
 import { pruneStore, RETENTION_EVERY_MS } from './retention.js';
+import { WatchedSystem } from './watched-system.js';
 
 export interface WatchServiceOptions {
   store: Store;
@@ -36,8 +37,6 @@ export interface WatchServiceOptions {
   publish?: PublishOptions;
 }
 
-const DEFAULT_TIME_ZONE = 'Europe/Paris';
-
 /**
  * The one-process service: feed watcher → pipeline (log, activity, detection) → API + web app.
  * Nothing starts in the constructor; `start()` does, `stop()` ends cleanly (checkpoint saved).
@@ -49,12 +48,20 @@ export class WatchService {
   private api: FastifyInstance | null = null;
   private retentionTimer: NodeJS.Timeout | null = null;
   private notifications: Notifications | null = null;
-  private timeZone: string | undefined;
+  private readonly record: WatchedSystem;
   private readonly log: Logger;
 
   constructor(private readonly opts: WatchServiceOptions) {
     this.log = opts.logger.child({ system: opts.system });
-    this.timeZone = opts.timeZone;
+    this.record = new WatchedSystem({
+      store: opts.store,
+      system: opts.system,
+      systemName: opts.systemName,
+      feedUrl: opts.feedUrl,
+      timeZone: opts.timeZone,
+      logger: this.log,
+      applyHint: 'restart dockwatch to apply it',
+    });
   }
 
   /** Base URL of the HTTP server once started. */
@@ -62,16 +69,14 @@ export class WatchService {
 
   async start(): Promise<void> {
     const { store, system } = this.opts;
-    const known = (await store.listSystems()).find((s) => s.id === system);
-    this.timeZone ??= known?.timezone;
-    await this.saveSystem(this.timeZone ?? DEFAULT_TIME_ZONE);
+    await this.record.register();
 
     if (this.opts.notificationsDatabase !== undefined) {
       this.notifications = await openNotifications({
         database: this.opts.notificationsDatabase,
         store,
         system,
-        timeZone: this.timeZone ?? DEFAULT_TIME_ZONE,
+        timeZone: this.record.timeZone,
         logger: this.log,
         live: this.live,
         retentionDays: this.opts.retentionDays,
@@ -85,7 +90,7 @@ export class WatchService {
         ...(this.opts.publish ? { publish: this.opts.publish } : {}),
         store,
         systemId: system,
-        timezone: this.timeZone ?? DEFAULT_TIME_ZONE,
+        timezone: this.record.timeZone,
         pollIntervalSec: this.opts.pollIntervalSec,
         live: this.live,
         logger: this.log,
@@ -137,17 +142,8 @@ export class WatchService {
     }
   }
 
-  private async onSystemInformation(info: SystemInformation): Promise<void> {
-    if (this.opts.timeZone !== undefined || info.timezone === this.timeZone) return;
-    if (this.pipeline !== null) {
-      this.log.warn(
-        { timezone: info.timezone },
-        'the feed changed its time zone: restart dockwatch to apply it',
-      );
-      return;
-    }
-    this.timeZone = info.timezone;
-    await this.saveSystem(info.timezone);
+  private onSystemInformation(info: SystemInformation): Promise<void> {
+    return this.record.onSystemInformation(info, this.pipeline !== null);
   }
 
   private async onStatus(doc: StatusDocument, rejections: Rejection[]): Promise<void> {
@@ -169,7 +165,7 @@ export class WatchService {
     this.pipeline ??= await Pipeline.open({
       store: this.opts.store,
       system: this.opts.system,
-      timeZone: this.timeZone ?? DEFAULT_TIME_ZONE,
+      timeZone: this.record.timeZone,
       detector: this.opts.detector,
       minHistoryDays: this.opts.minHistoryDays,
       // Blind after 3 missed polls: the watcher's own outage must never look like inactivity.
@@ -180,15 +176,6 @@ export class WatchService {
       ...(this.opts.detectorOptions ? { detectorOptions: this.opts.detectorOptions } : {}),
     });
     return this.pipeline;
-  }
-
-  private async saveSystem(timeZone: string): Promise<void> {
-    await this.opts.store.upsertSystem({
-      id: this.opts.system,
-      name: this.opts.systemName,
-      feedUrl: this.opts.feedUrl,
-      timezone: timeZone,
-    });
   }
 
   private async prune(): Promise<void> {
