@@ -16,6 +16,8 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export const sharedDir = path.resolve(repoRoot, '../shared');
 export const cliPath = path.join(repoRoot, 'dist/cli/main.js');
 const preloadPath = path.join(repoRoot, 'bench/rusage-preload.js');
+/** What `dockwatch` and `npm start` run: sets glibc's allocator options, then execs node on cliPath. */
+export const launcherPath = path.join(repoRoot, 'bin/dockwatch');
 
 export const MB = 1024 * 1024;
 
@@ -244,22 +246,34 @@ const KEEP_OUTPUT_CHARS = 4 * MB;
 export function spawnMeasured(
   script: string,
   args: string[],
-  opts: { env?: NodeJS.ProcessEnv; onLine?: (line: string) => void; nodeArgs?: string[] } = {},
+  opts: {
+    env?: NodeJS.ProcessEnv;
+    onLine?: (line: string) => void;
+    nodeArgs?: string[];
+    /** Start `bin/dockwatch` (which runs cliPath) instead of `node script`; node's flags go through its environment. */
+    viaLauncher?: boolean;
+  } = {},
 ): MeasuredChild {
   // Not makeTmpDir: --keep keeps databases, not this.
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dockwatch-bench-rusage-'));
   const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
   const rusageFile = path.join(dir, 'rusage.json');
   const started = performance.now();
-  const child = spawn(
-    process.execPath,
-    [...(opts.nodeArgs ?? []), '--import', preloadPath, script, ...args],
-    {
-      cwd: repoRoot,
-      env: { ...process.env, ...opts.env, DOCKWATCH_BENCH_RUSAGE_FILE: rusageFile },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const nodeArgs = [...(opts.nodeArgs ?? []), '--import', preloadPath];
+  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, DOCKWATCH_BENCH_RUSAGE_FILE: rusageFile };
+  if (opts.viaLauncher) {
+    // The preload's path may hold spaces: NODE_OPTIONS quotes it; the launcher splits its own variable.
+    env['NODE_OPTIONS'] = `${env['NODE_OPTIONS'] ?? ''} --import ${JSON.stringify(preloadPath)}`.trim();
+    env['DOCKWATCH_NODE_ARGS'] = (opts.nodeArgs ?? []).join(' ');
+  }
+  // The launcher `exec`s node: same pid, so the /proc polling and the preload see node itself.
+  const child = opts.viaLauncher
+    ? spawn(launcherPath, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(process.execPath, [...nodeArgs, script, ...args], {
+        cwd: repoRoot,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
   let stdout = '';
   let stderr = '';
   let partial = '';
@@ -342,6 +356,14 @@ function kbField(status: string, name: string): number {
   const i = status.indexOf(name);
   if (i < 0) return 0;
   return parseInt(status.slice(i + name.length), 10) * 1024;
+}
+
+/**
+ * The measured `dockwatch` is started as users start it, through `bin/dockwatch` (glibc allocator
+ * options, docs/performance.md §3), unless `--no-launcher`: `node dist/cli/main.js` directly.
+ */
+export function viaLauncherOption(): boolean {
+  return !flag('no-launcher');
 }
 
 /** `--node-args "--max-semi-space-size=4 …"`: extra flags for the measured child's node. */

@@ -6,7 +6,7 @@
  * Goals: (b) ≥ 70 % of (a); peak RSS of (b) ≤ 200 MB.
  *
  *   npx tsx bench/replay-throughput.ts [--archive <dir>] [--bare-runs 2] [--detector seed] [--single-thread]
- *                                      [--node-args "<node flags>"] [--keep]
+ *                                      [--node-args "<node flags>"] [--no-launcher] [--keep]
  *
  * --detector: the replay's detector (default seed, the reference, whatever the configured default).
  * --single-thread: replay with --no-reader-thread (archive reading on the pipeline's thread too).
@@ -28,6 +28,7 @@ import {
   loadAvg,
   makeTmpDir,
   nodeArgsOption,
+  viaLauncherOption,
   numberOption,
   option,
   printTable,
@@ -130,6 +131,7 @@ async function main(): Promise<void> {
   const measured = spawnMeasured(cliPath, replayArgs, {
     env: { DOCKWATCH_LOG_LEVEL: 'warn' },
     nodeArgs: nodeArgsOption(),
+    viaLauncher: viaLauncherOption(),
   });
   const out = await measured.done;
   if (out.code !== 0) {
@@ -226,6 +228,7 @@ async function main(): Promise<void> {
     detail: {
       source: out.peakRssSource,
       nodeArgs: nodeArgsOption(),
+      launcher: viaLauncherOption(),
       memoryAtPeakMB: out.memory?.atPeakMB ?? null,
       memoryMaximaMB: out.memory?.maximaMB ?? null,
     },

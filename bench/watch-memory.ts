@@ -13,7 +13,10 @@
  * The peak is the watcher's own VmHWM (bench/rusage-preload.js), never this process's memory.
  *
  *   npx tsx bench/watch-memory.ts [--sim-hours 1] [--speed 60] [--prefill-days 8] [--api-every-sec 5]
- *                                 [--detector poisson] [--node-args "--max-semi-space-size=2"] [--keep]
+ *                                 [--detector poisson] [--node-args "--max-semi-space-size=2"] [--no-launcher] [--keep]
+ *
+ * The watcher is started through bin/dockwatch, as `dockwatch` and `npm start` start it (glibc
+ * allocator options); --no-launcher runs `node dist/cli/main.js` directly, for comparison.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -29,6 +32,7 @@ import {
   loadAvg,
   makeTmpDir,
   nodeArgsOption,
+  viaLauncherOption,
   numberOption,
   option,
   printTable,
@@ -128,6 +132,7 @@ async function main(): Promise<void> {
       {
         env: { DOCKWATCH_LOG_LEVEL: 'info' },
         nodeArgs: nodeArgsOption(),
+        viaLauncher: viaLauncherOption(),
         onLine: (line) => {
           if (api.url !== null || !line.includes('"url"')) return;
           try {
@@ -204,6 +209,7 @@ async function main(): Promise<void> {
         ruMaxRssMB: out.ruMaxRssBytes === null ? null : round(out.ruMaxRssBytes / MB, 1),
         detector,
         nodeArgs: nodeArgsOption(),
+        launcher: viaLauncherOption(),
         memoryAtPeakMB: out.memory?.atPeakMB ?? null,
         memoryMaximaMB: out.memory?.maximaMB ?? null,
         stations: stationCount,

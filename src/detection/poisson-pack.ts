@@ -38,8 +38,26 @@ export class PackWriter {
   }
 
   finish(): string {
-    return Buffer.concat(this.parts).toString('base64');
+    return toBase64InHeap(Buffer.concat(this.parts));
   }
+}
+
+/**
+ * Input bytes per base64 piece: a multiple of 3 (pieces join without padding) whose 800,000
+ * characters stay under the ~1 MB above which Node returns an *external* string (malloc'd,
+ * outside the V8 heap). An external string is freed only when V8 happens to collect it: during a
+ * replay, checkpoint after checkpoint piled up 15–40 MB of them (docs/performance.md §2); strings
+ * in the heap count towards the next collection like any other garbage.
+ */
+const BASE64_PIECE_BYTES = 600_000;
+
+/** `bytes.toString('base64')`, built from pieces that are ordinary heap strings. */
+export function toBase64InHeap(bytes: Buffer): string {
+  if (bytes.length <= BASE64_PIECE_BYTES) return bytes.toString('base64');
+  const pieces: string[] = [];
+  for (let at = 0; at < bytes.length; at += BASE64_PIECE_BYTES)
+    pieces.push(bytes.toString('base64', at, Math.min(at + BASE64_PIECE_BYTES, bytes.length)));
+  return pieces.join('');
 }
 
 export class PackReader {
