@@ -13,9 +13,8 @@ import { startCollect, startProcess, type RunningRole } from '../../src/cli/role
 import { silentLogger } from '../../src/log/index.js';
 import { startMetricsServer } from '../../src/metrics/server.js';
 import { ProcessService } from '../../src/service/process-service.js';
-import { generateDocuments } from '../../src/sim/index.js';
 import { openSqliteStore, type Store } from '../../src/storage/index.js';
-import { startSequenceFeed, type SequenceFeed } from '../helpers/sequence-feed.js';
+import { startSimulatedSequenceFeed, type SequenceFeed } from '../helpers/sequence-feed.js';
 import { waitFor } from './fixture.js';
 import { NATS_URL, natsUp, uniqueStream } from './nats.js';
 
@@ -78,26 +77,14 @@ describe.skipIf(!natsUp)('/metrics of collect and process', () => {
     const systems = ['alpha', 'beta'];
     const feeds: SequenceFeed[] = [];
     for (const system of systems) {
-      const raw = [
-        ...generateDocuments({
-          seed: `metrics-${system}`,
-          stations: { synthetic: { count: 30 } },
-          fromSec,
-          toSec: lastSec,
-          stepSec: 600,
-        }),
-      ];
       feeds.push(
-        await startSequenceFeed({
-          statusDocs: raw.map((d) => d.statusDoc),
-          informationDoc: raw[0]!.informationDoc!,
-          systemInformationDoc: {
-            last_updated: fromSec,
-            ttl: 60,
-            version: '2.3',
-            data: { system_id: system, name: system, language: 'en', timezone: 'Europe/Paris' },
-          },
-          servesPerDocument: 1,
+        await startSimulatedSequenceFeed({
+          system,
+          seed: `metrics-${system}`,
+          stations: 30,
+          fromSec,
+          docCount,
+          timezone: 'Europe/Paris',
         }),
       );
     }

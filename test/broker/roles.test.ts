@@ -9,9 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openJetStreamLog } from '../../src/broker/index.js';
 import { startCollect, startProcess, startServe, type RunningRole } from '../../src/cli/roles.js';
 import { loadSystemsFile, parseSystemsFile, SystemsFileError } from '../../src/config/systems-file.js';
-import { generateDocuments } from '../../src/sim/index.js';
 import { openSqliteStore } from '../../src/storage/index.js';
-import { startSequenceFeed, type SequenceFeed } from '../helpers/sequence-feed.js';
+import { startSimulatedSequenceFeed, type SequenceFeed } from '../helpers/sequence-feed.js';
 import { waitFor } from './fixture.js';
 import { NATS_URL, natsUp, uniqueStream } from './nats.js';
 
@@ -105,26 +104,14 @@ describe.skipIf(!natsUp)('collect, process and serve roles', () => {
     const systems = ['one', 'two'];
     const docCount = 12;
     for (const [i, system] of systems.entries()) {
-      const raw = [
-        ...generateDocuments({
-          seed: `roles-${system}`,
-          stations: { synthetic: { count: 10 + i * 5 } },
-          fromSec,
-          toSec: fromSec + (docCount - 1) * 600,
-          stepSec: 600,
-        }),
-      ];
       feeds.push(
-        await startSequenceFeed({
-          statusDocs: raw.map((d) => d.statusDoc),
-          informationDoc: raw[0]!.informationDoc!,
-          systemInformationDoc: {
-            last_updated: fromSec,
-            ttl: 60,
-            version: '2.3',
-            data: { system_id: system, name: system, language: 'en', timezone: 'America/New_York' },
-          },
-          servesPerDocument: 1,
+        await startSimulatedSequenceFeed({
+          system,
+          seed: `roles-${system}`,
+          stations: 10 + i * 5,
+          fromSec,
+          docCount,
+          timezone: 'America/New_York',
         }),
       );
     }

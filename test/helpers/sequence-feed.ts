@@ -6,6 +6,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { generateDocuments } from '../../src/sim/index.js';
 
 export interface SequenceFeed {
   url: string;
@@ -69,4 +70,38 @@ export async function startSequenceFeed(opts: {
     done: () => index === opts.statusDocs.length - 1 && served >= opts.servesPerDocument,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * A sequence feed of one simulated system: the simulator's documents every 10 minutes from
+ * `fromSec`, `docCount` of them, served in turn, with a system_information naming `timezone`.
+ */
+export async function startSimulatedSequenceFeed(opts: {
+  system: string;
+  seed: string;
+  stations: number;
+  fromSec: number;
+  docCount: number;
+  timezone: string;
+}): Promise<SequenceFeed> {
+  const raw = [
+    ...generateDocuments({
+      seed: opts.seed,
+      stations: { synthetic: { count: opts.stations } },
+      fromSec: opts.fromSec,
+      toSec: opts.fromSec + (opts.docCount - 1) * 600,
+      stepSec: 600,
+    }),
+  ];
+  return startSequenceFeed({
+    statusDocs: raw.map((d) => d.statusDoc),
+    informationDoc: raw[0]!.informationDoc!,
+    systemInformationDoc: {
+      last_updated: opts.fromSec,
+      ttl: 60,
+      version: '2.3',
+      data: { system_id: opts.system, name: opts.system, language: 'en', timezone: opts.timezone },
+    },
+    servesPerDocument: 1,
+  });
 }
