@@ -78,6 +78,14 @@ function quantile(xs: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
+function statsOf(xs: number[]): Record<string, number> {
+  return {
+    p50: round(quantile(xs, 0.5), 2),
+    p99: round(quantile(xs, 0.99), 2),
+    max: round(Math.max(...xs), 2),
+  };
+}
+
 /** Cumulative CPU seconds (user + system) of every live process named `name`, from /proc. */
 function cpuOf(name: string): number {
   let pids: string[];
@@ -101,7 +109,10 @@ function cpuOf(name: string): number {
 }
 
 function role(name: string, args: string[], inSchema = schema): MeasuredChild {
+  // DOCKWATCH_BENCH_PROFILE_DIR: a V8 CPU profile of every role, written when it exits.
+  const profileDir = process.env['DOCKWATCH_BENCH_PROFILE_DIR'];
   const m = spawnMeasured(cliPath, [name, '--database', database(inSchema), ...args], {
+    ...(profileDir ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] } : {}),
     env: {
       DOCKWATCH_LOG_LEVEL: process.env['DOCKWATCH_LOG_LEVEL'] ?? 'warn',
       DOCKWATCH_NATS_URL: NATS,
@@ -194,8 +205,27 @@ async function lagBench(): Promise<void> {
   const published = new Map<string, number>();
   const processed = new Map<string, number>();
   const inApi = new Map<string, number>();
+  // Stages in between, for the probed systems only (where a late document waited):
+  const eventsIn = new Map<string, number>(); // its `snapshot` event reached the events stream
+  const stateSaved = new Map<string, number>(); // collect committed its diff state (diff_state)
+  const healthSaved = new Map<string, number>(); // collect saved feed_health (what serve's refresh reads)
+  const processedBy = new Map<string, string>(); // which worker
   const nc = await connect({ servers: NATS.replace(/^nats:\/\//, '') });
   const sub = nc.subscribe(`dockwatch.snapshots.${stream}.>`);
+  const probedIds = Array.from({ length: probeSystems }, (_, i) => systemId(i));
+  const eventSubs = probedIds.map((system) => {
+    const s = nc.subscribe(`dockwatch.${stream}.${system}._system`);
+    void (async () => {
+      for await (const m of s) {
+        const e = JSON.parse(new TextDecoder().decode(m.data)) as { type: string; timeSec: number };
+        if (e.type === 'snapshot') {
+          const key = `${system}|${e.timeSec}`;
+          if (!eventsIn.has(key)) eventsIn.set(key, Date.now());
+        }
+      }
+    })();
+    return s;
+  });
   void (async () => {
     for await (const m of sub) {
       const at = Date.now();
@@ -235,6 +265,31 @@ async function lagBench(): Promise<void> {
 
   let stopPolling = false;
   let maxConsumerLag = 0;
+  const stageDb = new pg.Client({ connectionString: PG });
+  await stageDb.connect();
+  const stageLoop = (async () => {
+    while (!stopPolling) {
+      const t = Date.now();
+      try {
+        for (const [table, into] of [
+          ['diff_state', stateSaved],
+          ['feed_health', healthSaved],
+        ] as const) {
+          const r = await stageDb.query<{ system_id: string; last_document_sec: string | null }>(
+            `SELECT s.key AS system_id, t.last_document_sec FROM ${schema}.${table} t
+             JOIN ${schema}.systems s ON s.id = t.system_id WHERE s.key = ANY($1)`,
+            [probedIds],
+          );
+          const at = Date.now();
+          for (const row of r.rows)
+            if (row.last_document_sec !== null) reach(into, row.system_id, Number(row.last_document_sec), at);
+        }
+      } catch {
+        // tables not created yet
+      }
+      await sleep(Math.max(0, 250 - (Date.now() - t)));
+    }
+  })();
   const scrapeLoop = (async () => {
     while (!stopPolling) {
       const t = Date.now();
@@ -242,8 +297,10 @@ async function lagBench(): Promise<void> {
         try {
           const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
           const at = Date.now();
-          for (const [system, timeSec] of samples(text, 'dockwatch_process_document_time_seconds'))
+          for (const [system, timeSec] of samples(text, 'dockwatch_process_document_time_seconds')) {
             reach(processed, system, timeSec, at);
+            processedBy.set(system, String(port));
+          }
           for (const v of samples(text, 'dockwatch_consumer_lag_events').values())
             maxConsumerLag = Math.max(maxConsumerLag, v);
         } catch {
@@ -299,7 +356,9 @@ async function lagBench(): Promise<void> {
   progress('letting the last documents through (30 s)');
   await sleep(30_000);
   stopPolling = true;
-  await Promise.all([scrapeLoop, probeLoop]);
+  await Promise.all([scrapeLoop, probeLoop, stageLoop]);
+  await stageDb.end();
+  for (const s of eventSubs) s.unsubscribe();
   const rss = children.map((c) => round(c.polledPeakRssBytes() / 1e6));
 
   const inWindow = [...published].filter(([, at]) => at >= windowStart && at < windowEnd);
@@ -328,12 +387,42 @@ async function lagBench(): Promise<void> {
     if (a === undefined || p === undefined) e2eMissing++;
     else e2e.push((Math.max(a, p) - at) / 1000);
   }
-  const windowSec = (windowEnd - windowStart) / 1000;
-  const stats = (xs: number[]): Record<string, number> => ({
-    p50: round(quantile(xs, 0.5), 2),
-    p99: round(quantile(xs, 0.99), 2),
-    max: round(Math.max(...xs), 2),
+  // Per-stage breakdown of the probed documents: each stage's wait, and the worst documents whole.
+  const stageNames = ['events', 'diffState', 'feedHealth', 'api', 'processed'] as const;
+  const stageRows = probedDocs.map(([key, at]) => {
+    const rel = (m: Map<string, number>): number | null => {
+      const t = m.get(key);
+      return t === undefined ? null : round((t - at) / 1000, 2);
+    };
+    return {
+      key,
+      publishedAtSec: round((at - windowStart) / 1000, 1),
+      events: rel(eventsIn),
+      diffState: rel(stateSaved),
+      feedHealth: rel(healthSaved),
+      api: rel(inApi),
+      processed: rel(processed),
+      worker: processedBy.get(key.slice(0, key.indexOf('|'))) ?? null,
+    };
   });
+  const stageStats = Object.fromEntries(
+    stageNames.map((n) => {
+      const xs = stageRows.map((r) => r[n]).filter((x): x is number => x !== null);
+      return [n, { ...(xs.length > 0 ? statsOf(xs) : {}), missing: stageRows.length - xs.length }];
+    }),
+  );
+  const worst = [...stageRows]
+    .sort((a, b) => Math.max(b.api ?? 1e9, b.processed ?? 1e9) - Math.max(a.api ?? 1e9, a.processed ?? 1e9))
+    .slice(0, 12);
+  process.stderr.write(
+    `stages (s after published, probed documents): ${JSON.stringify(stageStats)}\nworst: ${worst
+      .map((r) => JSON.stringify(r))
+      .join('\n       ')}\n`,
+  );
+  const stagesFile = process.env['DOCKWATCH_BENCH_STAGES_FILE'];
+  if (stagesFile) writeFileSync(stagesFile, JSON.stringify(stageRows));
+  const windowSec = (windowEnd - windowStart) / 1000;
+  const stats = statsOf;
   const names = ['collect', ...Array.from({ length: workers }, (_, w) => `process w${w + 1}`), 'serve'];
   // Why a document was late: the collector's retries, and what each role warned about.
   let collectorProblems: Record<string, number> = {};
@@ -384,6 +473,9 @@ async function lagBench(): Promise<void> {
   const warnings: Record<string, Record<string, number>> = {};
   for (const [i, c] of children.entries()) {
     const out = await c.done;
+    const logDir = process.env['DOCKWATCH_BENCH_LOG_DIR'];
+    if (logDir)
+      writeFileSync(path.join(logDir, `${(names[i] ?? String(i)).replace(' ', '-')}.log`), out.stdout);
     const counts: Record<string, number> = {};
     for (const line of out.stdout.split('\n')) {
       const m = /"level":(\d+).*"msg":"([^"]*)"/.exec(line);

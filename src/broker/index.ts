@@ -37,6 +37,7 @@ export { SnapshotLog, type RawSnapshot } from './snapshots.js';
 export { publishingStore, type PublishingStore } from './publishing-store.js';
 export { withEventLog } from './log-store.js';
 export { SystemCollector, type SystemCollectorOptions } from './system-collector.js';
-export { SystemRunner, type SystemRunnerOptions } from './system-runner.js';
+export { LogReadError, SystemRunner, type SystemRunnerOptions } from './system-runner.js';
 export { LeaseTable, type Lease } from './lease.js';
+export { DocumentWakeups } from './wakeups.js';
 export { brokerMetrics } from './metrics.js';

@@ -67,9 +67,17 @@ export class SystemRunner {
     return Math.min(this.pipeline.activity.committedOffset, this.pipeline.detection.processedOffset);
   }
 
-  /** Reads and processes at most `limit` events; returns how many. */
+  /**
+   * Reads and processes at most `limit` events; returns how many. A failed read throws
+   * LogReadError: nothing was applied, so the runner stays usable (no rebuild from the Store).
+   */
   async step(limit: number): Promise<number> {
-    const events = await this.view.read(this.offset, limit);
+    let events: LoggedEvent[];
+    try {
+      events = await this.view.read(this.offset, limit);
+    } catch (err) {
+      throw new LogReadError(this.system, err);
+    }
     if (events.length > 0) {
       this.uncommitted = events.length;
       await this.pipeline.activity.process(events);
@@ -107,6 +115,20 @@ export class SystemRunner {
     } finally {
       await this.view.close();
     }
+  }
+}
+
+/**
+ * Reading the system's events failed (NATS slow or gone: "heartbeats missed" under load, a lost
+ * consumer): the runner's memory still matches what it committed, so it can simply read again.
+ */
+export class LogReadError extends Error {
+  constructor(
+    readonly system: string,
+    override readonly cause: unknown,
+  ) {
+    super(`${system}: cannot read the event log: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'LogReadError';
   }
 }
 

@@ -1,5 +1,13 @@
 import { hostname } from 'node:os';
-import { brokerMetrics, LeaseTable, SystemRunner, type JetStreamLog, type Lease } from '../broker/index.js';
+import {
+  brokerMetrics,
+  DocumentWakeups,
+  LeaseTable,
+  LogReadError,
+  SystemRunner,
+  type JetStreamLog,
+  type Lease,
+} from '../broker/index.js';
 import type { Logger } from '../log/index.js';
 import type { Store } from '../storage/index.js';
 
@@ -17,8 +25,15 @@ export interface ProcessServiceOptions {
   workerId?: string;
   /** A dead worker's systems move after this; default 15 s. */
   leaseTtlMs?: number;
-  /** Pause when no system had new events; default 200 ms. */
+  /**
+   * Without document wake-ups (their consumer not open yet, or failed): pause when no system had
+   * new events; default 200 ms.
+   */
   idleMs?: number;
+  /** With wake-ups: every owned system is still read this often (a missed wake-up); default 5 s. */
+  sweepMs?: number;
+  /** Systems read and processed at once: one slow system must not hold the others; default 4. */
+  concurrency?: number;
   /** Events per read and commit; default 2,000. */
   batchSize?: number;
   /** Only these systems (default: every system in the Store, as collectors register them). */
@@ -44,6 +59,11 @@ export class ProcessService {
   private readonly held = new Map<string, Lease>();
   private readonly owned = new Map<string, SystemRunner>();
   private readonly lost = new Set<string>();
+  /** Systems with a new document (wake-ups) or more to read (a full batch): read them next. */
+  private readonly dirty = new Set<string>();
+  private wakeups: DocumentWakeups | null = null;
+  private wakeLoop: (() => void) | null = null;
+  private renewing = false;
   private stopped = false;
   private loopDone: Promise<void> | null = null;
   private renewTimer: NodeJS.Timeout | null = null;
@@ -69,6 +89,8 @@ export class ProcessService {
       ttlMs: this.ttlMs,
     });
     await this.leases.heartbeat();
+    this.wakeups = new DocumentWakeups(this.opts.log, (system) => this.markDirty(system), this.log);
+    this.wakeups.start();
     // Renewals on their own timer: a long catch-up must not let the leases expire.
     this.renewTimer = setInterval(() => void this.renew(), Math.max(100, Math.floor(this.ttlMs / 5)));
     this.lagTimer = setInterval(() => void this.reportLag(), this.opts.lagEveryMs ?? 2_000);
@@ -81,55 +103,132 @@ export class ProcessService {
     this.stopped = true;
     if (this.renewTimer) clearInterval(this.renewTimer);
     if (this.lagTimer) clearInterval(this.lagTimer);
+    this.wakeLoop?.();
+    await this.wakeups?.stop();
     await this.loopDone;
     for (const system of [...this.owned.keys()]) await this.handOver(system);
     this.log.info('process worker stopped: checkpoints saved, leases released');
   }
 
+  /**
+   * Reads the systems that have something new, a few at once. With wake-ups, a system is read when
+   * its document arrives (and every `sweepMs` regardless); without, every system is read in turn,
+   * pausing `idleMs` when none had anything. Asking JetStream about each of ~100 systems in turn,
+   * one after the other, cost nats-server a third of a core and made a document wait for the
+   * whole round, behind every other system's processing (docs/performance.md §6a, session 3).
+   */
   private async loop(): Promise<void> {
     let nextRebalanceMs = 0;
+    let nextSweepMs = 0;
     while (!this.stopped) {
       try {
         if (Date.now() >= nextRebalanceMs) {
           await this.rebalance();
           nextRebalanceMs = Date.now() + Math.floor(this.ttlMs / 3);
         }
-        let done = 0;
-        for (const [system, runner] of this.owned) {
-          if (this.stopped) break;
-          const lease = this.held.get(system);
-          if (lease === undefined || this.lost.has(system) || !this.leases!.valid(lease)) {
-            await this.drop(system, 'lease lost or not renewed in time');
-            continue;
-          }
-          done += await runner.step(this.opts.batchSize ?? 2_000);
-        }
-        if (done === 0) await sleep(this.opts.idleMs ?? 200);
+        const listening = this.wakeups?.listening === true;
+        let systems: string[];
+        if (!listening || Date.now() >= nextSweepMs) {
+          systems = [...this.owned.keys()];
+          nextSweepMs = Date.now() + (this.opts.sweepMs ?? 5_000);
+        } else systems = [...this.dirty].filter((s) => this.owned.has(s));
+        this.dirty.clear();
+        const done = await this.stepAll(systems);
+        if (this.dirty.size > 0) continue;
+        // Not listening yet: a first wake-up (the consumer just opened) ends the pause early too.
+        if (!listening) {
+          if (done === 0) await this.waitForWork(this.opts.idleMs ?? 200);
+        } else await this.waitForWork(Math.min(nextSweepMs, nextRebalanceMs) - Date.now());
       } catch (err) {
         this.log.error(
           { err: err instanceof Error ? err.message : String(err) },
           'process worker step failed: retrying',
         );
-        // Rebuild every runner from the Store (its memory may be ahead of what was committed).
-        for (const system of [...this.owned.keys()]) await this.drop(system, 'step failed', true);
         await sleep(1_000);
       }
     }
   }
 
+  /**
+   * One step of each system, `concurrency` at a time. A system whose processing failed is rebuilt
+   * from the Store (its memory may be ahead of what was committed); one whose read failed is only
+   * read again (nothing was applied). Only that system: rebuilding all of them after one failure
+   * (as before) re-opened ~100 systems, 90 s without processing under load (performance.md §6a).
+   * The first failure is rethrown once the others are done.
+   */
+  private async stepAll(systems: readonly string[]): Promise<number> {
+    const batchSize = this.opts.batchSize ?? 2_000;
+    let done = 0;
+    let next = 0;
+    const failures: Error[] = [];
+    const lane = async (): Promise<void> => {
+      while (next < systems.length && !this.stopped) {
+        const system = systems[next++]!;
+        const runner = this.owned.get(system);
+        if (runner === undefined) continue;
+        const lease = this.held.get(system);
+        if (lease === undefined || this.lost.has(system) || !this.leases!.valid(lease)) {
+          await this.drop(system, 'lease lost or not renewed in time');
+          continue;
+        }
+        try {
+          const n = await runner.step(batchSize);
+          done += n;
+          if (n >= batchSize) this.dirty.add(system); // more to read: go on without waiting
+        } catch (err) {
+          failures.push(err instanceof Error ? err : new Error(String(err)));
+          if (!(err instanceof LogReadError)) await this.drop(system, 'step failed', true);
+        }
+      }
+    };
+    const lanes = Math.max(1, Math.min(this.opts.concurrency ?? 4, systems.length));
+    await Promise.all(Array.from({ length: lanes }, lane));
+    if (failures.length > 0) throw failures[0]!;
+    return done;
+  }
+
+  private markDirty(system: string): void {
+    if (!this.owned.has(system)) return;
+    this.dirty.add(system);
+    this.wakeLoop?.();
+  }
+
+  /** Until a wake-up, `stop`, or `ms`. */
+  private waitForWork(ms: number): Promise<void> {
+    if (ms <= 0 || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        if (this.wakeLoop === done) this.wakeLoop = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakeLoop = done;
+    });
+  }
+
   private async renew(): Promise<void> {
-    if (this.leases === null || this.stopped) return;
+    // A round still running (slow NATS): a second one would race it on the same lease sequences.
+    if (this.leases === null || this.stopped || this.renewing) return;
+    this.renewing = true;
     try {
       await this.leases.heartbeat();
-      for (const [system, lease] of [...this.held]) {
-        const renewed = await this.leases.renew(lease);
-        if (this.held.get(system) !== lease) continue; // released meanwhile
-        if (renewed === null) this.lost.add(system);
-        else this.held.set(system, renewed);
-      }
+      // All at once (pipelined on the connection): one after the other, ~100 renewals took
+      // seconds on a loaded machine, and leases renewed late are given up (Lease.valid).
+      const leases = this.leases;
+      await Promise.all(
+        [...this.held].map(async ([system, lease]) => {
+          const renewed = await leases.renew(lease);
+          if (this.held.get(system) !== lease) return; // released meanwhile
+          if (renewed === null) this.lost.add(system);
+          else this.held.set(system, renewed);
+        }),
+      );
     } catch (err) {
       // NATS unreachable: leases age; the loop stops work on them at half the TTL.
       this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'cannot renew leases');
+    } finally {
+      this.renewing = false;
     }
   }
 

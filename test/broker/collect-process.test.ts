@@ -6,7 +6,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openJetStreamLog, SnapshotLog, SystemCollector, type JetStreamLog } from '../../src/broker/index.js';
+import {
+  LogReadError,
+  openJetStreamLog,
+  SnapshotLog,
+  SystemCollector,
+  SystemRunner,
+  type JetStreamLog,
+} from '../../src/broker/index.js';
 import { eventKey } from '../../src/events/types.js';
 import { silentLogger } from '../../src/log/index.js';
 import { ProcessService } from '../../src/service/process-service.js';
@@ -179,6 +186,84 @@ describe.skipIf(!natsUp)('collect and process roles (in-process)', () => {
     },
     180_000,
   );
+
+  it('a worker started first processes each document when it arrives (wake-ups), not by polling', async () => {
+    const log = await openLog('WAKE');
+    const store = await openStore('wake.sqlite');
+    for (const c of cities)
+      await store.upsertSystem({
+        id: c.system,
+        name: c.system,
+        feedUrl: 'http://127.0.0.1/gbfs.json',
+        timezone: TIME_ZONE,
+      });
+    // Polling a minute apart: within the test's time only the wake-ups can bring the documents in.
+    const worker = new ProcessService({
+      store,
+      log,
+      logger: silentLogger,
+      detector: 'seed',
+      minHistoryDays: MIN_HISTORY_DAYS,
+      leaseTtlMs: 3_000,
+      idleMs: 60_000,
+      sweepMs: 60_000,
+    });
+    await worker.start();
+    try {
+      await waitFor('both systems taken', () => worker.systems().length === 2, 20_000);
+      await collectAll(store, log);
+      const ends = new Map<string, number>();
+      for (const c of cities) ends.set(c.system, await log.forSystem(c.system).lastOffset());
+      await waitFor(
+        'the worker to reach the end of the stream',
+        async () => {
+          for (const c of cities) {
+            const end = ends.get(c.system)!;
+            if ((await store.log.consumerOffset(`activity:${c.system}`)) < end) return false;
+            if ((await store.log.consumerOffset(`detector:${c.system}:seed`)) < end) return false;
+          }
+          return true;
+        },
+        30_000,
+      );
+    } finally {
+      await worker.stop();
+    }
+    for (const c of cities) {
+      const { events: _e, ...want } = reference.get(c.system)!;
+      const got = await dumpEffects(store, c.system);
+      expect(got.activity).toEqual(want.activity);
+      expect(got.changes).toEqual(want.changes);
+      expect(got.states).toEqual(want.states);
+    }
+    await store.close();
+  }, 120_000);
+
+  it('a failed read of the event log is a LogReadError: nothing was applied, the offsets stay', async () => {
+    const log = await openLog('READFAIL');
+    const store = await openStore('readfail.sqlite');
+    await collectAll(store, log);
+    const city = cities[0]!;
+    // The runner's own connection, closed under it: every read fails from then on.
+    const own = await openJetStreamLog({ url: NATS_URL, stream: log.layout.eventsStream });
+    const runner = await SystemRunner.open({
+      store,
+      log: own,
+      system: city.system,
+      timeZone: TIME_ZONE,
+      detector: 'seed',
+      minHistoryDays: MIN_HISTORY_DAYS,
+      logger: silentLogger,
+    });
+    const offset = runner.offset;
+    expect(offset).toBe(await log.forSystem(city.system).lastOffset());
+    await own.nc.close();
+    await expect(runner.step(100)).rejects.toBeInstanceOf(LogReadError);
+    expect(runner.offset).toBe(offset);
+    expect(await store.log.consumerOffset(`activity:${city.system}`)).toBe(offset);
+    await runner.close(false).catch(() => undefined);
+    await store.close();
+  }, 120_000);
 
   it('a collector that died half-way through publishing a document finishes it at restart, doubling nothing', async () => {
     // A 1 s duplicate window, long gone at restart: recovery must not rely on msg-id suppression.

@@ -4,7 +4,6 @@
  * a PostgreSQL restart, while the collector publishes and a worker consumes. The restarts stop the
  * real servers: this file runs in the serial broker run (`npm run test:broker`), as root in CI.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,13 +13,7 @@ import { openJetStreamLog, SnapshotLog, SystemCollector, type JetStreamLog } fro
 import type { Logger } from '../../src/log/index.js';
 import { ProcessService } from '../../src/service/process-service.js';
 import { openSqliteStore, type Store } from '../../src/storage/index.js';
-import {
-  dropSchema,
-  freshPgStore,
-  pgUnreachableReason,
-  pgUp,
-  uniqueSchema,
-} from '../storage/postgres-fixture.js';
+import { dropSchema, freshPgStore, pgUnreachableReason, uniqueSchema } from '../storage/postgres-fixture.js';
 import {
   dumpEffects,
   embeddedRun,
@@ -34,31 +27,8 @@ import {
   type Dump,
 } from './fixture.js';
 import { NATS_URL, natsReachable, natsUp, uniqueStream } from './nats.js';
+import { canRestartNats, canRestartPg, pgCluster, startNats, stopNats } from './services.js';
 import { startWorker, type Worker } from './workers.js';
-
-const NATS_BIN = '/usr/sbin/nats-server';
-const canRestartNats = natsUp && process.getuid?.() === 0 && hasCommand('start-stop-daemon');
-if (natsUp && !canRestartNats)
-  console.warn('[test/broker] NATS restart test skipped: needs root and start-stop-daemon');
-
-const canRestartPg = pgUp && process.getuid?.() === 0 && hasCommand('pg_ctlcluster');
-if (pgUp && !canRestartPg)
-  console.warn('[test/broker] PostgreSQL restart test skipped: needs root and pg_ctlcluster');
-
-/** `pg_ctlcluster --skip-systemctl-redirect <version> main <action>` on the machine's one cluster. */
-function pgCluster(action: 'start' | 'stop'): void {
-  const version = execFileSync('ls', ['/etc/postgresql']).toString().trim().split('\n')[0]!;
-  execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', action], { stdio: 'ignore' });
-}
-
-function hasCommand(cmd: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function memoryLogger(): { logger: Logger; lines: () => string[] } {
   const lines: string[] = [];
@@ -258,7 +228,7 @@ describe.skipIf(!natsUp)('faults: nothing lost, nothing doubled', () => {
         await feedPaced(collectors, 10_000, async (fraction) => {
           if (restarted || fraction < 0.3) return;
           restarted = true;
-          execFileSync('start-stop-daemon', ['--stop', '--retry', '10', '--exec', NATS_BIN]);
+          stopNats();
           await waitFor('NATS to stop', async () => !(await natsReachable()), 15_000);
           // Keep publishing into the outage for a while.
           await new Promise((r) => setTimeout(r, 3_000));
@@ -336,23 +306,3 @@ describe.skipIf(!natsUp)('faults: nothing lost, nothing doubled', () => {
     240_000,
   );
 });
-
-function startNats(): void {
-  execFileSync('start-stop-daemon', [
-    '--start',
-    '--oknodo',
-    '--background',
-    '--exec',
-    NATS_BIN,
-    '--',
-    '-a',
-    '127.0.0.1',
-    '-p',
-    '4222',
-    '-js',
-    '-sd',
-    '/var/lib/nats-server',
-    '-l',
-    '/var/log/nats-server.log',
-  ]);
-}

@@ -5,32 +5,14 @@
  * serial broker run because a restart drops every other suite's connections; needs root (CI).
  * The pipeline-level restart (collector + worker vs the embedded run) is in faults.test.ts.
  */
-import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import type { FeedEvent } from '../../src/events/types.js';
 import { eventKey } from '../../src/events/types.js';
 import { openPostgresStore, StoreUnavailableError } from '../../src/storage/postgres/index.js';
 import { rented } from '../storage/contract.js';
-import { dropSchema, PG_URL, pgUnreachableReason, pgUp, uniqueSchema } from '../storage/postgres-fixture.js';
+import { dropSchema, PG_URL, pgUnreachableReason, uniqueSchema } from '../storage/postgres-fixture.js';
 import { waitFor } from './fixture.js';
-
-function hasCommand(cmd: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const canRestart = pgUp && process.getuid?.() === 0 && hasCommand('pg_ctlcluster');
-if (pgUp && !canRestart)
-  console.warn('[test/broker] PostgreSQL restart test skipped: needs root and pg_ctlcluster');
-
-function pgCluster(action: 'restart' | 'start'): void {
-  const version = execFileSync('ls', ['/etc/postgresql']).toString().trim().split('\n')[0]!;
-  execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', action], { stdio: 'ignore' });
-}
+import { canRestartPg, pgCluster } from './services.js';
 
 /** One document: a snapshot plus `n` rentals at distinct stations. */
 function doc(timeSec: number, n: number): FeedEvent[] {
@@ -41,7 +23,7 @@ function doc(timeSec: number, n: number): FeedEvent[] {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-describe.skipIf(!canRestart)('PostgreSQL restarted under a writing store', () => {
+describe.skipIf(!canRestartPg)('PostgreSQL restarted under a writing store', () => {
   it('a clear error while it is down, then the same store works again; nothing lost, nothing doubled', async () => {
     const schema = uniqueSchema('restart');
     const store = openPostgresStore({ url: PG_URL, schema });
