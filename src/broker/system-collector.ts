@@ -51,6 +51,11 @@ export class SystemCollector {
     this.log = opts.logger.child({ system: opts.system });
   }
 
+  /** Time of the newest document whose events and diff state are committed; null before the first. */
+  get committedDocumentSec(): number | null {
+    return this.producer?.lastDocumentSec ?? null;
+  }
+
   get buffered(): number {
     return this.queue.length;
   }

@@ -4,7 +4,7 @@ import { FeedWatcher } from '../feed/http/index.js';
 import type { SystemInformation } from '../feed/model.js';
 import type { Logger } from '../log/index.js';
 import { metrics } from '../metrics/index.js';
-import type { Store } from '../storage/index.js';
+import type { FeedHealth, Store } from '../storage/index.js';
 import { pruneStore, RETENTION_EVERY_MS } from './retention.js';
 
 export interface CollectServiceOptions {
@@ -81,8 +81,12 @@ export class CollectService {
               void store.saveFeedHealth(health).catch((err: unknown) => this.storeFailed(entry.id, err));
             });
           },
+          // The watcher's health names the newest document *fetched*; `serve` rebuilds when that
+          // time moves, so it must not run ahead of what is committed (the counts would lag a poll).
           onHealth: (health) =>
-            void store.saveFeedHealth(health).catch((err: unknown) => this.storeFailed(entry.id, err)),
+            void store
+              .saveFeedHealth(committedOnly(health, collector.committedDocumentSec))
+              .catch((err: unknown) => this.storeFailed(entry.id, err)),
         },
       });
       this.watchers.push(watcher);
@@ -139,4 +143,11 @@ export class CollectService {
     metrics.storeErrors.inc({ system });
     this.opts.logger.error({ system, err }, 'storage error: will retry');
   }
+}
+
+/** `health` with its document time no later than the newest committed document. */
+export function committedOnly(health: FeedHealth, committedSec: number | null): FeedHealth {
+  if (health.lastDocumentSec === null || committedSec === null || health.lastDocumentSec <= committedSec)
+    return health;
+  return { ...health, lastDocumentSec: committedSec };
 }
