@@ -1,7 +1,7 @@
 /**
  * The `poisson` detector's checkpoint for a Vélib'-sized city: its size, and the time and memory a
- * save (saveState + the SQLite store's commitDetection) and a load (the stored text → JSON.parse →
- * restoreState) take. The watcher saves one every 60 documents and loads one at start-up.
+ * save (saveState + the SQLite store's commitDetection) and a load (the stored JSON text and binary
+ * parts → joinCheckpoint → restoreState) take. The watcher saves one every 60 documents and loads one at start-up.
  *
  *   node --expose-gc --import tsx bench/poisson-checkpoint.ts [--database FILE] [--runs 5]
  *
@@ -16,6 +16,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { PoissonDetector } from '../src/detection/poisson.js';
+import { joinCheckpoint, splitCheckpoint } from '../src/storage/codec/index.js';
 import { prefillFromSimulator } from '../src/service/prefill.js';
 import { startSimulator, type StationSource } from '../src/sim/index.js';
 import { openSqliteStore } from '../src/storage/index.js';
@@ -69,17 +70,32 @@ async function prefill(database: string): Promise<void> {
   await sim.close();
 }
 
-function storedText(database: string): { offset: number; text: string } {
+interface StoredCheckpoint {
+  offset: number;
+  text: string;
+  /** The binary parts (codec/checkpoint.ts); null for a checkpoint saved before binary storage. */
+  binary: Buffer | null;
+}
+
+function storedText(database: string): StoredCheckpoint {
   const db = new Database(database, { readonly: true });
   try {
-    const row = db.prepare('SELECT log_offset, state FROM checkpoints WHERE consumer = ?').get(CONSUMER) as
-      { log_offset: number; state: string } | undefined;
+    const hasBinary = (db.prepare('PRAGMA table_info(checkpoints)').all() as { name: string }[]).some(
+      (c) => c.name === 'state_binary',
+    );
+    const row = db
+      .prepare(
+        `SELECT log_offset, state, ${hasBinary ? 'state_binary' : 'NULL'} AS bin FROM checkpoints WHERE consumer = ?`,
+      )
+      .get(CONSUMER) as { log_offset: number; state: string; bin: Buffer | null } | undefined;
     if (row === undefined) throw new Error(`${database} holds no checkpoint of ${CONSUMER}`);
-    return { offset: row.log_offset, text: row.state };
+    return { offset: row.log_offset, text: row.state, binary: row.bin };
   } finally {
     db.close();
   }
 }
+
+const checkpointBytes = (c: StoredCheckpoint): number => Buffer.byteLength(c.text) + (c.binary?.length ?? 0);
 
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -94,20 +110,20 @@ async function main(): Promise<void> {
     const loadBefore = loadAvg();
     const stored = storedText(database);
 
-    const loadAll = async (text: string) => {
+    const loadAll = async ({ text, binary }: StoredCheckpoint) => {
       const out: { ms: number; peakMB: number; value: PoissonDetector }[] = [];
       for (let r = 0; r < runs; r++) {
         out.push(
           await measure(() => {
             const d = new PoissonDetector({ system: 'velib', minHistoryDays: 7 });
-            d.restoreState((JSON.parse(text) as { detector: unknown }).detector);
+            d.restoreState((joinCheckpoint(text, binary) as { detector: unknown }).detector);
             return d;
           }),
         );
       }
       return out;
     };
-    const loads = await loadAll(stored.text);
+    const loads = await loadAll(stored);
     const detector = loads[0]!.value;
 
     const savePath = path.join(tmp.dir, 'save.sqlite');
@@ -126,16 +142,19 @@ async function main(): Promise<void> {
       );
     }
     await store.close();
-    const saved = storedText(savePath).text;
+    const saved = storedText(savePath);
     const reloads = await loadAll(saved);
     // The saved form restores the same detector: saving it again gives the same bytes.
-    const same = JSON.stringify(reloads[0]!.value.saveState()) === JSON.stringify(detector.saveState());
+    const again = splitCheckpoint(CONSUMER, reloads[0]!.value.saveState());
+    const first = splitCheckpoint(CONSUMER, detector.saveState());
+    const same =
+      again.json === first.json && Buffer.from(again.binary ?? []).equals(Buffer.from(first.binary ?? []));
     console.log(
       JSON.stringify({
         bench: 'poisson-checkpoint',
         stations: detector.states().size,
-        storedCheckpointMB: round(Buffer.byteLength(stored.text) / MB, 2),
-        savedCheckpointMB: round(Buffer.byteLength(saved) / MB, 2),
+        storedCheckpointMB: round(checkpointBytes(stored) / MB, 2),
+        savedCheckpointMB: round(checkpointBytes(saved) / MB, 2),
         roundTripIdentical: same,
         saveMsMedian: round(median(saves.map((s) => s.ms)), 1),
         savePeakMBMedian: round(median(saves.map((s) => s.peakMB)), 1),

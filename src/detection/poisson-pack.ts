@@ -2,9 +2,10 @@
  * Binary columns for the `poisson` detector's checkpoint (version 3): each typed array is written as
  * its own bytes (exact, little-endian as on every host Node runs on here), deflated one by one
  * (zlib level 1: the rate tables are mostly exponents and zeros: 7 MB of doubles → ~2 MB for 1,495
- * Vélib' stations), and the pieces are joined in one base64 string, since the stores keep
- * checkpoints as JSON text. Deflating each array from a view of its own memory means that no copy
- * of the whole raw state is ever built, and no number is formatted as text.
+ * Vélib' stations), and the pieces are joined in one byte string, which the stores keep as binary
+ * (storage/codec/checkpoint.ts). Deflating each array from a view of its own memory means that no
+ * copy of the whole raw state is ever built, and no number is formatted as text. Checkpoints saved
+ * before the stores kept binaries hold the same bytes as a base64 string: read too.
  *
  * Layout: repeated [uint32 LE length][deflate-raw bytes], read back in the order written.
  */
@@ -37,35 +38,21 @@ export class PackWriter {
     this.bytes(Buffer.from(JSON.stringify(value)));
   }
 
-  finish(): string {
-    return toBase64InHeap(Buffer.concat(this.parts));
+  finish(): Buffer {
+    return Buffer.concat(this.parts);
   }
-}
-
-/**
- * Input bytes per base64 piece: a multiple of 3 (pieces join without padding) whose 800,000
- * characters stay under the ~1 MB above which Node returns an *external* string (malloc'd,
- * outside the V8 heap). An external string is freed only when V8 happens to collect it: during a
- * replay, checkpoint after checkpoint piled up 15–40 MB of them (docs/performance.md §2); strings
- * in the heap count towards the next collection like any other garbage.
- */
-const BASE64_PIECE_BYTES = 600_000;
-
-/** `bytes.toString('base64')`, built from pieces that are ordinary heap strings. */
-export function toBase64InHeap(bytes: Buffer): string {
-  if (bytes.length <= BASE64_PIECE_BYTES) return bytes.toString('base64');
-  const pieces: string[] = [];
-  for (let at = 0; at < bytes.length; at += BASE64_PIECE_BYTES)
-    pieces.push(bytes.toString('base64', at, Math.min(at + BASE64_PIECE_BYTES, bytes.length)));
-  return pieces.join('');
 }
 
 export class PackReader {
   private readonly buf: Buffer;
   private pos = 0;
 
-  constructor(base64: string) {
-    this.buf = Buffer.from(base64, 'base64');
+  /** The pack's bytes, or their base64 text (as checkpoints were saved before binary storage). */
+  constructor(packed: Uint8Array | string) {
+    this.buf =
+      typeof packed === 'string'
+        ? Buffer.from(packed, 'base64')
+        : Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength);
   }
 
   private next(what: string): Buffer {

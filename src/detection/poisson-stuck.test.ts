@@ -2,8 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { ActivityModel } from '../activity/index.js';
 import type { BikeCounts } from '../feed/model.js';
 import type { LoggedEvent } from '../events/types.js';
+import { joinCheckpoint, splitCheckpoint } from '../storage/codec/checkpoint.js';
 import { PoissonDetector } from './poisson.js';
 import type { StateChange } from './types.js';
+
+/** A checkpoint as a store gives it back: JSON text plus its binary parts (storage/codec). */
+function throughStore(state: unknown): unknown {
+  const { json, binary } = splitCheckpoint('test', state);
+  return joinCheckpoint(json, binary);
+}
 
 const DAY = 86_400;
 const H = 3600;
@@ -191,7 +198,7 @@ describe('PoissonDetector: stuck bikes and blocked docks', () => {
     const cut = log.events.findIndex((e) => e.timeSec >= at + 2 * H);
     const first = replay(log.events.slice(0, cut));
     const b = new PoissonDetector({ system: 's', minHistoryDays: 3 });
-    b.restoreState(JSON.parse(JSON.stringify(first.det.saveState())));
+    b.restoreState(throughStore(first.det.saveState()));
     const activity = new ActivityModel({ timeZone: 'UTC' });
     for (const e of log.events.slice(0, cut)) activity.apply(e);
     const rest: StateChange[] = [];

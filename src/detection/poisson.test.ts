@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { ActivityModel } from '../activity/index.js';
 import type { CountsAfter, LoggedEvent } from '../events/types.js';
+import { joinCheckpoint, splitCheckpoint } from '../storage/codec/checkpoint.js';
 import { PoissonDetector, binnedHazard } from './poisson.js';
 import { unpackF64 } from './poisson-math.js';
 import type { StateChange } from './types.js';
+
+/** A checkpoint as a store gives it back: JSON text plus its binary parts (storage/codec). */
+function throughStore(state: unknown): unknown {
+  const { json, binary } = splitCheckpoint('test', state);
+  return joinCheckpoint(json, binary);
+}
 
 const DAY = 86_400;
 const T0 = 1_700_000_000 - (1_700_000_000 % DAY); // a UTC midnight
@@ -171,7 +178,7 @@ describe('PoissonDetector', () => {
     const a = new PoissonDetector({ system: 's', minHistoryDays: 3 });
     const before = onlyA(replay(log.events.slice(0, cut), a, activity));
     const b = new PoissonDetector({ system: 's', minHistoryDays: 3 });
-    b.restoreState(JSON.parse(JSON.stringify(a.saveState())));
+    b.restoreState(throughStore(a.saveState()));
     const rest = log.events.slice(cut);
     const activity2 = new ActivityModel({ timeZone: 'UTC' });
     for (const e of log.events.slice(0, cut)) activity2.apply(e);
@@ -183,7 +190,7 @@ describe('PoissonDetector', () => {
     expect(b.states()).toEqual(a.states());
   });
 
-  it('restores version-2 checkpoints (JSON; arrays in base64 or as plain numbers) like version 3', () => {
+  it('restores version-3 checkpoints saved as base64 and version-2 ones (JSON; arrays in base64 or as plain numbers)', () => {
     const log = history();
     const at = T0 + 4 * DAY;
     log.run(at, at + 10 * 3600, () => 0);
@@ -192,8 +199,11 @@ describe('PoissonDetector', () => {
     const activity = new ActivityModel({ timeZone: 'UTC' });
     const a = new PoissonDetector({ system: 's', minHistoryDays: 3 });
     replay(log.events.slice(0, cut), a, activity);
-    const v3 = JSON.parse(JSON.stringify(a.saveState())) as { v: number; bin: string };
+    const v3 = throughStore(a.saveState()) as { v: number; bin: Uint8Array };
     expect(v3.v).toBe(3);
+    expect(v3.bin).toBeInstanceOf(Uint8Array);
+    // Before the stores kept binaries, version 3 was saved with its bytes as a base64 string.
+    const v3base64 = { v: 3, bin: Buffer.from(v3.bin).toString('base64') };
     const v2 = JSON.parse(JSON.stringify(a.saveStateV2())) as Record<string, unknown> & { v: number };
     expect(v2.v).toBe(2);
     // The first version-2 checkpoints wrote every array as JSON numbers.
@@ -204,11 +214,11 @@ describe('PoissonDetector', () => {
     const rest = log.events.slice(cut);
     const expected = onlyA(replay(rest, a, activity));
     expect(expected.map((c) => c.to)).toEqual(['locked', 'ok']);
-    for (const saved of [v3, v2, plain]) {
+    for (const saved of [v3, v3base64, v2, plain]) {
       const b = new PoissonDetector({ system: 's', minHistoryDays: 3 });
       b.restoreState(saved);
       // Every form restores the same detector: its version-3 bytes are those of the original's.
-      expect((b.saveState() as { bin: string }).bin).toBe(v3.bin);
+      expect(Buffer.from((b.saveState() as { bin: Uint8Array }).bin).equals(v3.bin)).toBe(true);
       const activity2 = new ActivityModel({ timeZone: 'UTC' });
       for (const e of log.events.slice(0, cut)) activity2.apply(e);
       expect(onlyA(replay(rest, b, activity2))).toEqual(expected);
@@ -219,13 +229,13 @@ describe('PoissonDetector', () => {
     const log = history();
     const a = new PoissonDetector({ system: 's', minHistoryDays: 3 });
     replay(log.events, a, new ActivityModel({ timeZone: 'UTC' }));
-    const { bin } = a.saveState() as { bin: string };
-    const bytes = Buffer.from(bin, 'base64');
-    const cut = bytes.subarray(0, bytes.length - 10).toString('base64');
-    expect(() =>
-      new PoissonDetector({ system: 's', minHistoryDays: 3 }).restoreState({ v: 3, bin: cut }),
-    ).toThrow(/poisson checkpoint: truncated/);
-    const longer = Buffer.concat([bytes, Buffer.from([0, 0, 0, 0])]).toString('base64');
+    const bytes = Buffer.from((a.saveState() as { bin: Uint8Array }).bin);
+    const cut = bytes.subarray(0, bytes.length - 10);
+    for (const bin of [cut, cut.toString('base64')])
+      expect(() =>
+        new PoissonDetector({ system: 's', minHistoryDays: 3 }).restoreState({ v: 3, bin }),
+      ).toThrow(/poisson checkpoint: truncated/);
+    const longer = Buffer.concat([bytes, Buffer.from([0, 0, 0, 0])]);
     expect(() =>
       new PoissonDetector({ system: 's', minHistoryDays: 3 }).restoreState({ v: 3, bin: longer }),
     ).toThrow(/trailing data/);

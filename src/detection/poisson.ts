@@ -161,9 +161,9 @@ export class PoissonDetector implements Detector {
   }
 
   /**
-   * Version 3: every array and every station field as binary columns in one base64 string
-   * (poisson-pack.ts): ~4× smaller than version 2's JSON for 1,495 stations and built without a
-   * JSON text of the tables (bench/poisson-checkpoint.ts).
+   * Version 3: every array and every station field as binary columns in one byte string
+   * (poisson-pack.ts), kept as binary by the stores: ~4× smaller than version 2's JSON for 1,495
+   * stations and built without a JSON text of the tables (bench/poisson-checkpoint.ts).
    */
   saveState(): unknown {
     const w = new PackWriter();
@@ -238,7 +238,7 @@ export class PoissonDetector implements Detector {
     };
   }
 
-  private restorePacked(bin: string): void {
+  private restorePacked(bin: Uint8Array | string): void {
     const r = new PackReader(bin);
     const { ids, states } = r.json('station ids') as { ids: string[]; states: DetectedState[] };
     const n = ids.length;
@@ -296,13 +296,15 @@ export class PoissonDetector implements Detector {
   }
 
   /**
-   * Restores version 3 (binary columns), version 2 (JSON; its arrays as numbers or base64), or
-   * version 1 (before stuck bikes: their watch starts empty).
+   * Restores version 3 (binary columns: bytes, or their base64 as saved before the stores kept
+   * binaries), version 2 (JSON; its arrays as numbers or base64), or version 1 (before stuck bikes:
+   * their watch starts empty).
    */
   restoreState(state: unknown): void {
     const packed = state as { v?: unknown; bin?: unknown } | null;
     if (packed && packed.v === 3) {
-      if (typeof packed.bin !== 'string') throw new Error('poisson: saved state version 3 without its data');
+      if (typeof packed.bin !== 'string' && !(packed.bin instanceof Uint8Array))
+        throw new Error('poisson: saved state version 3 without its data');
       this.restorePacked(packed.bin);
       return;
     }

@@ -3,6 +3,7 @@
  * `makeStore` returns a fresh, empty store; the suite calls migrate() itself and closes the store
  * after each test, then calls `cleanup` when given.
  */
+import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CountsAfter, FeedEvent } from '../../src/events/types.js';
 import type { StationStatus } from '../../src/feed/model.js';
@@ -504,6 +505,73 @@ export function describeStoreContract(
         expect(await store.loadCheckpoint('detector:velib:seed')).toEqual({ offset: 41, state });
         await store.commitDetection('detector:velib:seed', 60, [], { n: 2 });
         expect(await store.loadCheckpoint('detector:velib:seed')).toEqual({ offset: 60, state: { n: 2 } });
+      });
+
+      it('keeps binary checkpoint parts as binary: byte-exact, as Uint8Array, the JSON around them as it was', async () => {
+        const consumer = 'detector:velib:poisson';
+        const every = Uint8Array.from({ length: 512 }, (_, i) => i % 256);
+        const state = {
+          version: 1,
+          detector: { v: 3, bin: every },
+          machine: { stations: [['a', { n: 1 }]] },
+        };
+        await store.commitDetection(consumer, 41, changes, state);
+        const loaded = await store.loadCheckpoint(consumer);
+        expect(loaded?.offset).toBe(41);
+        const got = loaded!.state as typeof state;
+        expect(got.detector.bin).toBeInstanceOf(Uint8Array);
+        expect(Buffer.from(got.detector.bin).equals(every)).toBe(true);
+        expect({ ...got, detector: { ...got.detector, bin: null } }).toEqual({
+          ...state,
+          detector: { v: 3, bin: null },
+        });
+        // A checkpoint that is binary as a whole, from a Buffer (its toJSON is not used).
+        const whole = Buffer.from('not JSON \u0000\u00ff', 'latin1');
+        await store.commitDetection(consumer, 45, [], whole);
+        const back = await store.loadCheckpoint(consumer);
+        expect(back?.offset).toBe(45);
+        expect(back?.state).toBeInstanceOf(Uint8Array);
+        expect(Buffer.from(back!.state as Uint8Array).equals(whole)).toBe(true);
+      });
+
+      it('round-trips large binary checkpoints (> 1 MB, several parts) and replaces them by JSON ones', async () => {
+        const consumer = 'detector:velib:poisson';
+        // Random bytes do not compress: DynamoDB needs several chunk items for them.
+        const big = randomBytes(1_300_000);
+        const small = randomBytes(10);
+        await store.commitDetection(consumer, 100, [], { big, list: [small, 'x'], empty: new Uint8Array(0) });
+        const got = (await store.loadCheckpoint(consumer))!.state as {
+          big: Uint8Array;
+          list: [Uint8Array, string];
+          empty: Uint8Array;
+        };
+        expect(Buffer.from(got.big).equals(big)).toBe(true);
+        expect(Buffer.from(got.list[0]).equals(small)).toBe(true);
+        expect(got.list[1]).toBe('x');
+        expect(got.empty).toBeInstanceOf(Uint8Array);
+        expect(got.empty.byteLength).toBe(0);
+        await store.commitDetection(consumer, 120, [], { n: 3 });
+        expect(await store.loadCheckpoint(consumer)).toEqual({ offset: 120, state: { n: 3 } });
+      });
+
+      it('keeps JSON checkpoints as they are: base64 text stays text, a "$binary" key is only a key', async () => {
+        const consumer = 'detector:velib:poisson';
+        // A poisson checkpoint as saved before binary storage: its pack as a base64 string.
+        const old = {
+          version: 1,
+          detector: { v: 3, bin: randomBytes(3000).toString('base64') },
+          machine: {},
+        };
+        await store.commitDetection(consumer, 10, [], old);
+        expect(await store.loadCheckpoint(consumer)).toEqual({ offset: 10, state: old });
+        const lookalike = { $binary: [0, 4], nested: [{ $binary: [1, 1] }] };
+        await store.commitDetection(consumer, 11, [], lookalike);
+        expect(await store.loadCheckpoint(consumer)).toEqual({ offset: 11, state: lookalike });
+        // Next to binary data such an object would be ambiguous: refused, nothing written.
+        await expect(
+          store.commitDetection(consumer, 12, [], { ...lookalike, bin: new Uint8Array(2) }),
+        ).rejects.toThrow(/\$binary/);
+        expect(await store.loadCheckpoint(consumer)).toEqual({ offset: 11, state: lookalike });
       });
 
       it('is atomic: a bad change writes neither the changes nor the checkpoint nor the offset', async () => {

@@ -133,7 +133,9 @@ describe('SQLite store', () => {
     db.close();
 
     const store = openSqliteStore({ path: file });
-    await expect(store.log.lastOffset()).rejects.toThrow(/version 1, expected 2: call store.migrate\(\)/);
+    await expect(store.log.lastOffset()).rejects.toThrow(
+      `version 1, expected ${LATEST_VERSION}: call store.migrate()`,
+    );
     await store.migrate();
     expect(await store.log.read(0, 10)).toEqual([
       {
@@ -164,6 +166,26 @@ describe('SQLite store', () => {
     );
     check.close();
     expect(LATEST_VERSION).toBe(MIGRATIONS.length);
+  });
+
+  it('reads a checkpoint written before migration 3 (JSON text only) after migrating', async () => {
+    const file = freshPath();
+    const store0 = openSqliteStore({ path: file });
+    await store0.close();
+    const db = new Database(file);
+    expect(applyMigrations(db, MIGRATIONS, 2)).toEqual([1, 2]);
+    // A poisson checkpoint as saved then: its pack as base64 inside the JSON.
+    const old = { version: 1, detector: { v: 3, bin: Buffer.from('pack').toString('base64') }, machine: {} };
+    db.prepare('INSERT INTO checkpoints (consumer, log_offset, state) VALUES (?, ?, ?)').run(
+      'detector:velib:poisson',
+      7,
+      JSON.stringify(old),
+    );
+    db.close();
+    const store = openSqliteStore({ path: file });
+    await store.migrate();
+    expect(await store.loadCheckpoint('detector:velib:poisson')).toEqual({ offset: 7, state: old });
+    await store.close();
   });
 
   it('applies a new migration once and refuses a database newer than the code', async () => {

@@ -1,12 +1,16 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { joinCheckpoint, splitCheckpoint } from '../codec/index.js';
 import type { Ctx } from './context.js';
 import { checkpointChunkKey, checkpointPk, consumerKey, expiresAt, generationSk } from './keys.js';
 import { batchWrite, bytesOf, ITEM_PAYLOAD_MAX, queryAll } from './requests.js';
 
 /**
  * Detector checkpoints of any size: gzip JSON cut into chunks of one item each (a Vélib' `poisson`
- * checkpoint is ~1.2 MB gzipped, over three times what an item holds). A commit writes the chunks of a
+ * checkpoint is ~1.2 MB, over three times what an item holds). A checkpoint with binary parts
+ * (codec/checkpoint.ts) is framed (`BINARY_MAGIC`, the gzip JSON's length, the gzip JSON, then the
+ * binary bytes as they are: already compact, not gzipped again) and cut the same way; one without
+ * is plain gzip JSON as before, told apart by its first bytes (gzip's are 1f 8b). A commit writes the chunks of a
  * new generation first; the consumer's item names the live generation (`ckg`, `ckn` chunks, `cko`
  * offset) and is switched by the commit point, a single conditional UpdateItem, in detection.ts.
  * A crash before it leaves stray chunks of an unnamed generation and the old checkpoint whole.
@@ -29,14 +33,34 @@ export const CHECKPOINT_TTL_DAYS = 7;
 /** Reads retried when a concurrent commit replaced the generation between the two reads. */
 const READ_ATTEMPTS = 3;
 
-/** The checkpoint as gzip JSON, cut into chunks; throws (before anything is written) if not JSON. */
+/** First bytes of a framed checkpoint ("DWCB"): never those of gzip. */
+const BINARY_MAGIC = Buffer.from('DWCB', 'latin1');
+
+/** The checkpoint's stored bytes, cut into chunks; throws (before anything is written) if not JSON. */
 export function packCheckpoint(consumer: string, checkpoint: unknown): Buffer[] {
-  const json = JSON.stringify(checkpoint) as string | undefined;
-  if (json === undefined) throw new Error(`checkpoint of ${consumer} is not JSON-serialisable`);
-  const packed = gzipSync(json);
+  const { json, binary } = splitCheckpoint(consumer, checkpoint);
+  const packed = binary === null ? gzipSync(json) : frame(gzipSync(json), binary);
   const out: Buffer[] = [];
   for (let at = 0; at < packed.length; at += CHUNK_BYTES) out.push(packed.subarray(at, at + CHUNK_BYTES));
   return out;
+}
+
+function frame(gzJson: Buffer, binary: Uint8Array): Buffer {
+  const head = Buffer.allocUnsafe(BINARY_MAGIC.length + 4);
+  BINARY_MAGIC.copy(head, 0);
+  head.writeUInt32LE(gzJson.length, BINARY_MAGIC.length);
+  return Buffer.concat([head, gzJson, binary]);
+}
+
+/** The checkpoint from its stored bytes, framed or plain gzip JSON. */
+export function unpackCheckpoint(packed: Buffer): unknown {
+  if (packed.length < BINARY_MAGIC.length || !packed.subarray(0, BINARY_MAGIC.length).equals(BINARY_MAGIC))
+    return joinCheckpoint(gunzipSync(packed).toString('utf8'), null);
+  const start = BINARY_MAGIC.length + 4;
+  if (packed.length < start) throw new Error('checkpoint: framed data truncated');
+  const end = start + packed.readUInt32LE(BINARY_MAGIC.length);
+  if (end > packed.length) throw new Error('checkpoint: framed data truncated');
+  return joinCheckpoint(gunzipSync(packed.subarray(start, end)).toString('utf8'), packed.subarray(end));
 }
 
 /** A generation number no other commit of this consumer gets (the counter `ckNext` of its item). */
@@ -106,7 +130,7 @@ export async function readCheckpoint(
       chunks.every((c, i) => c['sk'] === checkpointChunkKey(consumer, generation, i).sk);
     if (whole) {
       const packed = Buffer.concat(chunks.map((c) => bytesOf(c['ck'])));
-      return { offset, state: JSON.parse(gunzipSync(packed).toString('utf8')) };
+      return { offset, state: unpackCheckpoint(packed) };
     }
     if (attempt === READ_ATTEMPTS)
       throw new Error(

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DetectedState, Evidence, StateChange, StationState } from '../../detection/types.js';
+import { asBuffer, joinCheckpoint, splitCheckpoint } from '../codec/index.js';
 import type { DetectedStateRow, StateChangeQuery, StoredStateChange } from '../types.js';
 import { stmt, type Db, type Tx } from './context.js';
 import type { PgDictionary } from './dictionary.js';
@@ -20,8 +21,9 @@ type ChangeRow = [
 ];
 
 // The changes, the consumer's offset and (when $13 is not null) its checkpoint, in one statement:
-// atomic without a transaction block. WITH ORDINALITY … ORDER BY: ids (the pagination cursor)
-// follow the order of the call.
+// atomic without a transaction block. $13 is the checkpoint's JSON text, $14 its binary parts
+// (codec/checkpoint.ts) or null. WITH ORDINALITY … ORDER BY: ids (the pagination cursor) follow the
+// order of the call.
 const commitDetection = stmt(
   'det_commit',
   `WITH c AS (
@@ -37,14 +39,16 @@ const commitDetection = stmt(
      INSERT INTO consumer_offsets (consumer, log_offset) VALUES ($11, $12)
      ON CONFLICT (consumer) DO UPDATE SET log_offset = excluded.log_offset
    ), k AS (
-     INSERT INTO checkpoints (consumer, log_offset, state) SELECT $11, $12, $13::text WHERE $13::text IS NOT NULL
-     ON CONFLICT (consumer) DO UPDATE SET log_offset = excluded.log_offset, state = excluded.state
+     INSERT INTO checkpoints (consumer, log_offset, state, state_binary)
+     SELECT $11, $12, $13::text, $14::bytea WHERE $13::text IS NOT NULL
+     ON CONFLICT (consumer) DO UPDATE SET log_offset = excluded.log_offset, state = excluded.state,
+       state_binary = excluded.state_binary
    )
    SELECT count(*)::integer FROM c`,
 );
 const selectCheckpoint = stmt(
   'det_select_checkpoint',
-  'SELECT log_offset, state FROM checkpoints WHERE consumer = $1',
+  'SELECT log_offset, state, state_binary FROM checkpoints WHERE consumer = $1',
 );
 const upsertDetected = stmt(
   'det_upsert_detected',
@@ -85,9 +89,11 @@ export class PgDetection {
       throw new Error(`consumer must be a non-empty string, got ${String(consumer)}`);
     checkOffset(offset);
     let json: string | null = null;
+    let binary: Buffer | null = null;
     if (checkpoint !== undefined) {
-      json = JSON.stringify(checkpoint) ?? null;
-      if (json === null) throw new Error(`checkpoint of ${consumer} is not JSON-serialisable`);
+      const parts = splitCheckpoint(consumer, checkpoint);
+      json = parts.json;
+      if (parts.binary !== null) binary = asBuffer(parts.binary);
     }
     const keysBySystem = new Map<string, Set<string>>();
     for (const c of changes) {
@@ -128,12 +134,12 @@ export class PgDetection {
       ];
       for (let k = 0; k < 10; k++) cols[k]!.push(values[k]);
     }
-    return (await tx.rows<[number]>(commitDetection, [...cols, consumer, offset, json]))[0]![0];
+    return (await tx.rows<[number]>(commitDetection, [...cols, consumer, offset, json, binary]))[0]![0];
   }
 
   async loadCheckpoint(db: Db, consumer: string): Promise<{ offset: number; state: unknown } | null> {
-    const row = (await db.rows<[number, string]>(selectCheckpoint, [consumer]))[0];
-    return row === undefined ? null : { offset: row[0], state: JSON.parse(row[1]) as unknown };
+    const row = (await db.rows<[number, string, Buffer | null]>(selectCheckpoint, [consumer]))[0];
+    return row === undefined ? null : { offset: row[0], state: joinCheckpoint(row[1], row[2]) };
   }
 
   async saveDetectedInTx(tx: Tx, system: string, rows: readonly DetectedStateRow[]): Promise<void> {

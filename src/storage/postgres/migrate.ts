@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { checkSchemaName } from './connection.js';
 import { sql as eventLog } from './migrations/001_event_log.js';
 import { sql as storeState } from './migrations/002_store_state.js';
+import { sql as checkpointBinary } from './migrations/003_checkpoint_binary.js';
 
 export interface PgMigration {
   version: number;
@@ -13,6 +14,7 @@ export interface PgMigration {
 export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 1, name: 'event_log', sql: eventLog },
   { version: 2, name: 'store_state', sql: storeState },
+  { version: 3, name: 'checkpoint_binary', sql: checkpointBinary },
 ];
 
 export const PG_LATEST_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;

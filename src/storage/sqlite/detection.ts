@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { DetectedState, Evidence, StateChange, StationState } from '../../detection/types.js';
 import type { DetectedStateRow, StateChangeQuery, StoredStateChange } from '../types.js';
+import { asBuffer, joinCheckpoint, splitCheckpoint } from '../codec/index.js';
 import type { SqliteContext } from './context.js';
 import { checkOffset } from './event-log.js';
 
@@ -39,9 +40,11 @@ export class DetectionStore {
        ON CONFLICT (system_id, station_id, detector, log_offset, to_state) DO NOTHING`,
     );
     this.upsertCheckpoint = db.prepare(
-      'INSERT OR REPLACE INTO checkpoints (consumer, log_offset, state) VALUES (?, ?, ?)',
+      'INSERT OR REPLACE INTO checkpoints (consumer, log_offset, state, state_binary) VALUES (?, ?, ?, ?)',
     );
-    this.selectCheckpoint = db.prepare('SELECT log_offset, state FROM checkpoints WHERE consumer = ?').raw();
+    this.selectCheckpoint = db
+      .prepare('SELECT log_offset, state, state_binary FROM checkpoints WHERE consumer = ?')
+      .raw();
     this.upsertDetected = db.prepare(
       'INSERT OR REPLACE INTO detected_states (system_id, station_id, state, since_sec, confidence, detector) VALUES (?, ?, ?, ?, ?, ?)',
     );
@@ -77,14 +80,13 @@ export class DetectionStore {
 
   saveCheckpointInTx(consumer: string, offset: number, state: unknown): void {
     checkOffset(offset);
-    const json = JSON.stringify(state);
-    if (json === undefined) throw new Error(`checkpoint of ${consumer} is not JSON-serialisable`);
-    this.upsertCheckpoint.run(consumer, offset, json);
+    const { json, binary } = splitCheckpoint(consumer, state);
+    this.upsertCheckpoint.run(consumer, offset, json, binary === null ? null : asBuffer(binary));
   }
 
   loadCheckpoint(consumer: string): { offset: number; state: unknown } | null {
-    const row = this.selectCheckpoint.get(consumer) as [number, string] | undefined;
-    return row === undefined ? null : { offset: row[0], state: JSON.parse(row[1]) as unknown };
+    const row = this.selectCheckpoint.get(consumer) as [number, string, Buffer | null] | undefined;
+    return row === undefined ? null : { offset: row[0], state: joinCheckpoint(row[1], row[2]) };
   }
 
   saveDetected(system: string, rows: readonly DetectedStateRow[]): void {

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { sql as eventLog } from './migrations/001_event_log.js';
 import { sql as storeState } from './migrations/002_store_state.js';
+import { sql as checkpointBinary } from './migrations/003_checkpoint_binary.js';
 
 export interface Migration {
   version: number;
@@ -12,6 +13,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'event_log', sql: eventLog },
   { version: 2, name: 'store_state', sql: storeState },
+  { version: 3, name: 'checkpoint_binary', sql: checkpointBinary },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -1,0 +1,8 @@
+/**
+ * Migration 3: checkpoints keep their binary parts as a BLOB next to the JSON text
+ * (codec/checkpoint.ts), instead of base64 inside it. Existing rows keep `state_binary` NULL and
+ * read as before.
+ */
+export const sql = `
+ALTER TABLE checkpoints ADD COLUMN state_binary BLOB;
+`;
