@@ -153,7 +153,10 @@ export class Deliverer {
     if (announcement === null) return { cancel: 'announcement missing' };
     const payload = JSON.parse(announcement.payload) as WebhookPayload;
     const message = pushMessage({ lang: sub.lang, payload, timeZone: this.opts.timeZone });
-    const req = pushRequest(sub, message, { ...this.opts.vapid, subject: this.opts.config.vapidSubject });
+    const req = await pushRequest(sub, message, {
+      ...this.opts.vapid,
+      subject: this.opts.config.vapidSubject,
+    });
     const post = await postOnce(req.endpoint, {
       headers: { ...req.headers, 'user-agent': USER_AGENT },
       body: req.body,

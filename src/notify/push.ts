@@ -3,14 +3,34 @@
  * by the `web-push` library; the request itself goes through our guarded HTTP client like the
  * webhooks (same SSRF rules, same timeout, no redirects).
  */
-import { createHash } from 'node:crypto';
-import webpush from 'web-push';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import type { PushMessage } from './messages.js';
 import type { PushSubscriptionRecord, VapidKeys } from './types.js';
 
+type WebPush = typeof import('web-push');
+
+/**
+ * `web-push` (with asn1.js, bn.js, jws…) is loaded by the first push sent, not by every watcher
+ * at start: most never send one (−0.3 to −0.5 MB of live heap idle, docs/performance.md §3).
+ */
+let library: Promise<WebPush> | undefined;
+function webPush(): Promise<WebPush> {
+  library ??= import('web-push').then((lib) => lib.default);
+  return library;
+}
+
+/**
+ * A VAPID key pair (P-256) in the form web-push and browsers take: the public key as the
+ * uncompressed point (0x04 ‖ x ‖ y, 65 bytes), the private key as the 32-byte scalar, both
+ * base64url. Made with node:crypto, so the first start does not load web-push for it.
+ */
 export function generateVapidKeys(): VapidKeys {
-  const { publicKey, privateKey } = webpush.generateVAPIDKeys();
-  return { publicKey, privateKey };
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const jwk = privateKey.export({ format: 'jwk' });
+  const { x, y, d } = jwk;
+  if (x === undefined || y === undefined || d === undefined) throw new Error('P-256 key without x, y or d');
+  const point = Buffer.concat([Buffer.from([4]), Buffer.from(x, 'base64url'), Buffer.from(y, 'base64url')]);
+  return { publicKey: point.toString('base64url'), privateKey: d };
 }
 
 /** How long a push service keeps an undelivered message (a phone offline): older news is useless. */
@@ -31,11 +51,12 @@ export function pushTopic(system: string, stationCode: string): string {
   return createHash('sha256').update(`${system}:${stationCode}`).digest('base64url').slice(0, 32);
 }
 
-export function pushRequest(
+export async function pushRequest(
   sub: PushSubscriptionRecord,
   message: PushMessage,
   vapid: VapidKeys & { subject: string },
-): PushRequest {
+): Promise<PushRequest> {
+  const webpush = await webPush();
   const details = webpush.generateRequestDetails(
     { endpoint: sub.endpoint, keys: { p256dh: sub.p256dh, auth: sub.auth } },
     JSON.stringify(message),
