@@ -2,7 +2,7 @@ export { ARCHIVE_FEEDS, archiveFileName, listArchiveFiles, parseArchiveFileName 
 export type { ArchiveFeed, ArchiveFile } from './files.js';
 export { readArchive } from './reader.js';
 export type { ArchiveItem, ReadArchiveOptions } from './reader.js';
-export { badLineError, emptyArchiveStats, parseLine } from './source.js';
-export type { ArchiveError, ArchiveStats, RawLine } from './source.js';
+export { emptyArchiveStats } from './source.js';
+export type { ArchiveError, ArchiveStats } from './source.js';
 export { documentTimeSec } from './timestamp.js';
 export { ArchiveWriter, utcDay } from './writer.js';

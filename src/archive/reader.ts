@@ -1,12 +1,6 @@
 import type { FeedName } from '../feed/model.js';
 import { ARCHIVE_FEEDS, listArchiveFiles, type ArchiveFeed } from './files.js';
-import {
-  emptyArchiveStats,
-  FeedSource,
-  type ArchiveError,
-  type ArchiveStats,
-  type RawLine,
-} from './source.js';
+import { emptyArchiveStats, FeedSource, type ArchiveError, type ArchiveStats } from './source.js';
 
 export interface ArchiveItem {
   feed: FeedName;
@@ -16,13 +10,6 @@ export interface ArchiveItem {
   doc: unknown;
   /** Compressed bytes read so far over all files: with `stats.totalBytes`, a progress bar. */
   bytes: number;
-  /**
-   * Only with `rawStatus`: a station_status line left unparsed (`doc` is then undefined). Its time
-   * is exact if it is JSON; if it is not, whoever parses it must report it as a bad line
-   * (`ArchiveError` from `file`, `line`, `where`) and skip it: the order of the other items is then
-   * still readArchive's.
-   */
-  raw?: RawLine;
 }
 
 export interface ReadArchiveOptions {
@@ -32,13 +19,6 @@ export interface ReadArchiveOptions {
   onError?: (error: ArchiveError) => void;
   /** Filled in while reading (files, totalBytes before the first item, lines, badLines, …). */
   stats?: ArchiveStats;
-  /**
-   * Asked before each station_status line is parsed: true leaves it unparsed when its time can be
-   * read from its tail (`raw` in the item), so that another thread may parse it.
-   */
-  rawStatus?: () => boolean;
-  /** Where raw lines are copied: a Buffer of at least `bytes` (default: a new one per line). */
-  rawBuffer?: (bytes: number) => Buffer;
 }
 
 /**
@@ -63,33 +43,21 @@ export async function* readArchive(
   const sources: FeedSource[] = [];
   for (const feed of ARCHIVE_FEEDS) {
     const own = files.filter((f) => f.feed === feed);
-    if (own.length > 0) sources.push(new FeedSource(feed, own, stats, onError, opts.rawBuffer));
+    if (own.length > 0) sources.push(new FeedSource(feed, own, stats, onError));
   }
   try {
-    const rawStatus = opts.rawStatus;
-    const advance = (s: FeedSource): Promise<boolean> =>
-      s.next(rawStatus !== undefined && s.feed === 'station_status' && rawStatus());
     const live: FeedSource[] = [];
-    for (const s of sources) if (await advance(s)) live.push(s);
+    for (const s of sources) if (await s.next()) live.push(s);
     // k-way merge over at most four sources: a linear scan beats a heap at this size. Strict `<`
     // keeps the earlier source (the catalogue) first on ties.
     while (live.length > 0) {
       let best = 0;
       for (let i = 1; i < live.length; i++) if (live[i]!.timeSec < live[best]!.timeSec) best = i;
       const s = live[best]!;
-      // An unparsed line may go out first (if it is not JSON, skipping it later leaves the others'
-      // order as it was), but no other document may go out before it on the strength of its time:
-      // a bad line's time must not count. Parse it here, then choose again.
-      const rawHead = live.findIndex((o) => o !== s && o.raw !== null);
-      if (rawHead !== -1) {
-        if (!(await live[rawHead]!.parseRaw())) live.splice(rawHead, 1);
-        continue;
-      }
       let bytes = 0;
       for (const src of sources) bytes += src.bytesRead;
-      if (s.raw !== null) yield { feed: s.feed, timeSec: s.timeSec, doc: undefined, bytes, raw: s.raw };
-      else yield { feed: s.feed, timeSec: s.timeSec, doc: s.doc, bytes };
-      if (!(await advance(s))) live.splice(best, 1);
+      yield { feed: s.feed, timeSec: s.timeSec, doc: s.doc, bytes };
+      if (!(await s.next())) live.splice(best, 1);
     }
   } finally {
     for (const s of sources) s.close();

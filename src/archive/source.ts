@@ -3,7 +3,6 @@ import { createReadStream, type ReadStream } from 'node:fs';
 import { pipeline } from 'node:stream';
 import { createBrotliDecompress } from 'node:zlib';
 import type { ArchiveFeed, ArchiveFile } from './files.js';
-import { scanDocumentTimeSec } from './scan-time.js';
 import { documentTimeSec } from './timestamp.js';
 
 /** Something wrong in an archive. Reading goes on: every good line before and after is kept. */
@@ -47,42 +46,9 @@ const MAX_REUSED_LINE_BYTES = 4 * 1024 * 1024;
  * The documents of one feed, file after file, one parsed line at a time. After `next()` resolved
  * true, `doc` and `timeSec` hold the current document. Hot path: no per-line closures or regexes.
  */
-/**
- * A line left unparsed (see FeedSource.next's `allowRaw`): its bytes, and what the parser would
- * need to report it as readArchive does if it turns out not to be JSON.
- */
-export interface RawLine {
-  /** The line, in a buffer of its own. */
-  text: Buffer;
-  file: string;
-  line: number;
-  /** Appended to the bad-line message after the line number (empty, or the damaged-file note). */
-  where: string;
-}
-
-/**
- * JSON.parse of one line. A line holds whole characters. Status documents are ASCII: copied as
- * Latin-1 (the same characters) the text costs a third of UTF-8 decoding.
- */
-export function parseLine(line: Buffer): unknown {
-  return JSON.parse(isAscii(line) ? line.toString('latin1') : line.toString('utf8'));
-}
-
-/** The error readArchive reports for a line that is not JSON. */
-export function badLineError(file: string, line: number, where: string, err: unknown): ArchiveError {
-  return {
-    file,
-    line,
-    kind: 'bad_line',
-    message: `line ${line} is not JSON${where}: ${(err as Error).message}`,
-  };
-}
-
 export class FeedSource {
   doc: unknown = null;
   timeSec = 0;
-  /** Set instead of `doc` when the current document was left unparsed. */
-  raw: RawLine | null = null;
   /** Compressed bytes of the files already finished. */
   private doneBytes = 0;
   private fileIndex = -1;
@@ -100,25 +66,12 @@ export class FeedSource {
   private recovering = false;
   private skipUntilLine = 0;
   private fileBytesSeen = 0;
-  /**
-   * The last raw line, while no document with a time was parsed after it (its length; its bytes
-   * in `unverifiedCopy`, reused). Its time is taken on trust: should the next document have no time
-   * of its own (it takes its feed's previous time), parsing this copy says whether the raw line's
-   * time or the one before counts. At most one raw line at a time, so the next line is parsed here:
-   * the copy stays one buffer (the raw line's own bytes go to another thread).
-   */
-  private unverifiedBytes = -1;
-  private unverifiedCopy: Buffer = Buffer.alloc(0);
-  /** The time of the feed's last parsed document with a time (or settled, see above). */
-  private verifiedTimeSec = 0;
 
   constructor(
     readonly feed: ArchiveFeed,
     private readonly files: ArchiveFile[],
     private readonly stats: ArchiveStats,
     private readonly onError: (e: ArchiveError) => void,
-    /** Where a raw line is copied (a buffer of at least `bytes`; see readArchive's `rawBuffer`). */
-    private readonly rawBuffer: (bytes: number) => Buffer = (bytes) => Buffer.allocUnsafeSlow(bytes),
   ) {}
 
   /** Compressed bytes read so far from this feed's files. */
@@ -126,100 +79,36 @@ export class FeedSource {
     return this.doneBytes + (this.input ? Math.max(this.fileBytesSeen, this.input.bytesRead) : 0);
   }
 
-  /**
-   * Advance to the next good document; false at the end of the last file. With `allowRaw`, a line
-   * whose time its tail gives (scanDocumentTimeSec) is not parsed: `raw` holds it instead of `doc`,
-   * counted in `lines`, and whoever parses it reports it if it is not JSON. Call `parseRaw()`
-   * before anything depends on it being a good line (see readArchive).
-   */
-  async next(allowRaw = false): Promise<boolean> {
-    this.raw = null;
+  /** Advance to the next good document; false at the end of the last file. */
+  async next(): Promise<boolean> {
     for (;;) {
       const line = await this.nextLine();
       if (line === null) return false;
       if (line.length === 0 || (line.length === 1 && line[0] === 13)) continue;
       this.stats.lines++;
-      if (allowRaw && this.unverifiedBytes === -1) {
-        const t = scanDocumentTimeSec(line);
-        if (t === t) {
-          // Its own copy: the line may sit in the reused join buffer or a chunk.
-          const text = this.rawBuffer(line.length).subarray(0, line.length);
-          line.copy(text);
-          this.raw = { text, file: this.file?.path ?? '', line: this.lineNo, where: this.damagedNote() };
-          if (this.unverifiedCopy.length < line.length)
-            this.unverifiedCopy = Buffer.allocUnsafeSlow(
-              Math.max(line.length, 2 * this.unverifiedCopy.length),
-            );
-          this.unverifiedBytes = line.copy(this.unverifiedCopy);
-          this.timeSec = t;
-          this.doc = undefined;
-          return true;
-        }
+      let doc: unknown;
+      try {
+        // A line holds whole characters. Status documents are ASCII: copied as Latin-1 (the same
+        // characters) the text costs a third of UTF-8 decoding.
+        doc = JSON.parse(isAscii(line) ? line.toString('latin1') : line.toString('utf8'));
+      } catch (err) {
+        this.stats.badLines++;
+        const where =
+          this.fileFailed && this.chunks === null ? ' (cut short: last line of a damaged file)' : '';
+        this.onError({
+          file: this.file?.path ?? '',
+          line: this.lineNo,
+          kind: 'bad_line',
+          message: `line ${this.lineNo} is not JSON${where}: ${(err as Error).message}`,
+        });
+        continue;
       }
-      if (this.accept(line)) return true;
+      const t = documentTimeSec(doc);
+      if (t === t) this.timeSec = t;
+      else this.stats.untimed++;
+      this.doc = doc;
+      return true;
     }
-  }
-
-  /**
-   * Parse the current raw line here after all. False when it is not JSON: then it is reported and
-   * counted as any bad line, and the source moves on to the next good document (parsed), as
-   * `next()` would have; false again at the end of the last file.
-   */
-  async parseRaw(): Promise<boolean> {
-    const raw = this.raw;
-    if (raw === null) return true;
-    this.raw = null;
-    this.unverifiedBytes = -1;
-    if (this.accept(raw.text, raw)) return true;
-    return this.next(false);
-  }
-
-  /** JSON.parse one line into `doc`; false (reported, counted) when it is not JSON. */
-  private accept(line: Buffer, from?: RawLine): boolean {
-    let doc: unknown;
-    try {
-      doc = parseLine(line);
-    } catch (err) {
-      this.stats.badLines++;
-      this.onError(
-        from
-          ? badLineError(from.file, from.line, from.where, err)
-          : badLineError(this.file?.path ?? '', this.lineNo, this.damagedNote(), err),
-      );
-      return false;
-    }
-    const t = documentTimeSec(doc);
-    if (t === t) {
-      this.timeSec = t;
-      this.verifiedTimeSec = t;
-      this.unverifiedBytes = -1;
-    } else {
-      this.stats.untimed++;
-      // The time of the feed's last good document (not that of a raw line that was not JSON).
-      this.timeSec = this.unverifiedBytes !== -1 ? this.settleUnverified() : this.verifiedTimeSec;
-    }
-    this.doc = doc;
-    return true;
-  }
-
-  /**
-   * The time an untimed document inherits after a raw line: the raw line's if it parses (its
-   * scanned time is then exact), else the last parsed document's. Rare: costs a parse.
-   */
-  private settleUnverified(): number {
-    let t = this.verifiedTimeSec;
-    try {
-      t = documentTimeSec(parseLine(this.unverifiedCopy.subarray(0, this.unverifiedBytes)));
-    } catch {
-      // Not JSON: whoever parses the raw line reports it.
-    }
-    this.unverifiedBytes = -1;
-    this.verifiedTimeSec = t;
-    return t;
-  }
-
-  private damagedNote(): string {
-    return this.fileFailed && this.chunks === null ? ' (cut short: last line of a damaged file)' : '';
   }
 
   /** Stop reading and release the file (for a consumer that breaks out early). */

@@ -43,12 +43,8 @@ function station(i: number, t: number): Record<string, unknown> {
   };
 }
 
-/**
- * A small archive with every feed, odd stations, a rejected document and a line that is not JSON.
- * `tricky`: also a line that is not JSON but ends like a document (its tail gives a time later
- * than the next line's) followed by a document without a time.
- */
-async function writeArchive(tricky = false): Promise<void> {
+/** A small archive with every feed, odd stations, a rejected document and a line that is not JSON. */
+async function writeArchive(): Promise<void> {
   await writeFeed('system_information', [
     JSON.stringify({ last_updated: T0, data: { system_id: 'tst', timezone: 'Europe/Paris', name: 'Test' } }),
   ]);
@@ -86,8 +82,6 @@ async function writeArchive(tricky = false): Promise<void> {
     status.push(JSON.stringify({ last_updated: T0 + t * 60, ttl: 60, version: '2.3', data: { stations } }));
     if (t === 20) status.push('{"last_updated": oops');
     if (t === 21) status.push(JSON.stringify({ last_updated: T0 + t * 60 + 1, data: { nothing: [] } }));
-    if (tricky && t === 24) status.push(`{"data": oops,"last_updated":${T0 + 26 * 60}}`);
-    if (tricky && t === 24) status.push(JSON.stringify({ data: { stations: [] } }));
   }
   await writeFeed('station_status', status);
 }
@@ -95,18 +89,12 @@ async function writeArchive(tricky = false): Promise<void> {
 async function readAll(
   thread: boolean,
   paths = [dir],
-  rawStatus?: 'always' | 'never',
 ): Promise<{ items: ReplayItem[]; errors: ArchiveError[]; stats: ReturnType<typeof emptyArchiveStats> }> {
   const errors: ArchiveError[] = [];
   const stats = emptyArchiveStats();
   const items: ReplayItem[] = [];
-  const opts = {
-    thread,
-    stats,
-    onError: (e: ArchiveError) => errors.push(e),
-    ...(rawStatus ? { rawStatus } : {}),
-  };
-  for await (const item of readReplayItems(paths, opts)) items.push(item);
+  for await (const item of readReplayItems(paths, { thread, stats, onError: (e) => errors.push(e) }))
+    items.push(item);
   return { items, errors, stats };
 }
 
@@ -144,19 +132,6 @@ describe('readReplayItems', () => {
     const raw = [];
     for await (const item of readArchive([dir])) raw.push([item.feed, item.timeSec]);
     expect(here.items.map((i) => [i.feed, i.timeSec])).toEqual(raw);
-  });
-
-  it('gives the same whichever status lines the pipeline thread parses itself', async () => {
-    await writeArchive(true);
-    const here = await readAll(false);
-    expect(here.errors).toHaveLength(2);
-    expect(here.stats.untimed).toBe(1);
-    for (const rawStatus of ['always', 'never'] as const) {
-      const threaded = await readAll(true, [dir], rawStatus);
-      expect(threaded.items).toEqual(here.items);
-      expect(threaded.errors).toEqual(here.errors);
-      expect(threaded.stats).toEqual(here.stats);
-    }
   });
 
   it('fails the first read with readArchive’s message when a path is missing', async () => {

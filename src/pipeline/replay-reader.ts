@@ -1,9 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { emptyArchiveStats, type ArchiveError, type ArchiveStats } from '../archive/index.js';
 import type { Rejection } from '../feed/model.js';
-import type { BikeType } from '../feed/model.js';
-import { parseVehicleTypes } from '../feed/parse/index.js';
-import { parseRawStatus, replayItems, type RawStatusItem, type ReplayItem } from './replay-items.js';
+import { replayItems, type ReplayItem } from './replay-items.js';
 import { StatusDecoder, type EncodedStatus } from './status-codec.js';
 
 export interface ReplayReaderOptions {
@@ -15,12 +13,6 @@ export interface ReplayReaderOptions {
    * runs the pipeline. false: everything here, on one core.
    */
   thread?: boolean;
-  /**
-   * Which status lines the reader thread leaves for this thread to parse: 'auto' (the default:
-   * those it reads while this thread would otherwise wait for it), 'always' (every one whose
-   * time it can read from the tail) or 'never'. The items are the same whatever the choice.
-   */
-  rawStatus?: 'auto' | 'always' | 'never';
 }
 
 /** Sent to the worker at start. */
@@ -29,17 +21,11 @@ export interface ReaderInit {
   maxBatchesInFlight: number;
   maxItemsPerBatch: number;
   maxBytesPerBatch: number;
-  /** Status lines go unparsed while at least this many batch credits are free (see the worker). */
-  rawWhenCredits: number;
 }
 
-/**
- * An item as it crosses threads: status documents encoded or as their raw line, everything else
- * as is.
- */
+/** An item as it crosses threads: status documents encoded, everything else as is. */
 export type WireItem =
   | Exclude<ReplayItem, { feed: 'station_status' }>
-  | RawStatusItem
   | {
       feed: 'station_status';
       timeSec: number;
@@ -61,18 +47,10 @@ export type ToPipeline =
       numbers: Float64Array;
       newKeys: string[];
       errors: ArchiveError[];
-      /** Per error: the number of the batch's items that come before it. */
-      errorsAt: number[];
       stats: ArchiveStats;
     }
   | { type: 'end'; stats: ArchiveStats }
   | { type: 'error'; message: string; stack: string | null };
-
-/** The pipeline took a batch; `buffers`: those of the raw lines it has parsed, for reuse. */
-export interface Ack {
-  type: 'ack';
-  buffers: ArrayBuffer[];
-}
 
 /**
  * Batches in flight between the threads: enough that the pipeline never waits for the reader
@@ -81,22 +59,13 @@ export interface Ack {
 const MAX_BATCHES_IN_FLIGHT = 4;
 const MAX_ITEMS_PER_BATCH = 16;
 const MAX_BYTES_PER_BATCH = 256 * 1024;
-/**
- * The reader leaves status lines unparsed while this many batches are taken (all of them: the
- * pipeline is on its last one and will wait for the next), so that the pipeline thread parses
- * them instead of waiting. JSON.parse is most of the reader's work: without this the reader
- * thread was the replay's critical path and the pipeline thread waited seconds per replay.
- */
-const RAW_WHEN_CREDITS = MAX_BATCHES_IN_FLIGHT;
 
 /**
  * The replay's documents, in document-time order (see replayItems). By default the reading runs on
  * a second thread: decompression, line splitting, JSON.parse and normalisation are most of a
  * replay's work and independent of the pipeline, so on a machine with two cores the two halves
  * run side by side. The status documents cross in a compact form (status-codec.ts), the rest by
- * structured clone; the reader stops when MAX_BATCHES_IN_FLIGHT batches are not yet taken. While
- * this thread would wait for the reader, the reader sends status lines unparsed instead and this
- * thread parses them (RAW_WHEN_CREDITS): the same items, in the same order, with the work shared.
+ * structured clone; the reader stops when MAX_BATCHES_IN_FLIGHT batches are not yet taken.
  *
  * Errors: a missing path or unreadable directory rejects the first `next()` with the same message
  * as readArchive; a damaged file or line goes to `onError` and reading goes on.
@@ -116,8 +85,6 @@ export async function* readReplayItems(
     maxBatchesInFlight: MAX_BATCHES_IN_FLIGHT,
     maxItemsPerBatch: MAX_ITEMS_PER_BATCH,
     maxBytesPerBatch: MAX_BYTES_PER_BATCH,
-    rawWhenCredits:
-      opts.rawStatus === 'always' ? 0 : opts.rawStatus === 'never' ? Infinity : RAW_WHEN_CREDITS,
   };
   const worker = startWorker(init);
   const inbox: ToPipeline[] = [];
@@ -149,11 +116,6 @@ export async function* readReplayItems(
   });
 
   const decoder = new StatusDecoder();
-  // Raw status lines are parsed here with the vehicle types in force at their time, as
-  // replayItems does on the reader; those that are not JSON are counted here.
-  let vehicleTypes: Map<string, BikeType> | undefined;
-  let badRawLines = 0;
-  let parsedRawBuffers: ArrayBuffer[] = [];
   try {
     for (;;) {
       const m = inbox.shift();
@@ -169,30 +131,14 @@ export async function* readReplayItems(
         throw err;
       }
       Object.assign(stats, m.stats);
-      stats.badLines += badRawLines;
       if (m.type === 'end') return;
       // Taken: the reader may prepare another batch while this one runs through the pipeline.
-      const ack: Ack = { type: 'ack', buffers: parsedRawBuffers };
-      worker.postMessage(ack, parsedRawBuffers);
-      parsedRawBuffers = [];
+      worker.postMessage({ type: 'ack' });
+      for (const e of m.errors) onError(e);
       decoder.addKeys(m.newKeys);
-      let e = 0;
-      for (let n = 0; n < m.items.length; n++) {
-        while (e < m.errors.length && m.errorsAt[e]! <= n) onError(m.errors[e++]!);
-        const it = m.items[n]!;
-        if ('raw' in it) {
-          const text = it.raw.text;
-          // Structured clone hands a Uint8Array over: a Buffer view of the same bytes.
-          const raw = { ...it.raw, text: Buffer.from(text.buffer, text.byteOffset, text.length) };
-          const parsed = parseRawStatus({ ...it, raw }, vehicleTypes, (err) => {
-            badRawLines++;
-            stats.badLines++;
-            onError(err);
-          });
-          // Done with the bytes (parsing copied them into a string): back to the reader.
-          parsedRawBuffers.push(text.buffer as ArrayBuffer);
-          if (parsed !== null) yield parsed;
-        } else if ('encoded' in it) {
+      for (const it of m.items) {
+        if (!('encoded' in it)) yield it;
+        else {
           const doc = decoder.decode(m.numbers, it.encoded);
           yield {
             feed: 'station_status',
@@ -200,15 +146,8 @@ export async function* readReplayItems(
             bytes: it.bytes,
             status: { ok: true, doc, rejections: it.rejections },
           };
-        } else {
-          if (it.feed === 'vehicle_types') {
-            const r = parseVehicleTypes(it.doc);
-            if (r.ok) vehicleTypes = r.doc;
-          }
-          yield it;
         }
       }
-      while (e < m.errors.length) onError(m.errors[e++]!);
     }
   } finally {
     await worker.terminate();
