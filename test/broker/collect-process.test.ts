@@ -129,6 +129,17 @@ describe.skipIf(!natsUp)('collect and process roles (in-process)', () => {
     await store.close();
   }, 120_000);
 
+  /** Every city's activity, state changes and states in `store` equal the embedded run's. */
+  async function expectLikeEmbedded(store: Store): Promise<void> {
+    for (const c of cities) {
+      const { events: _e, ...want } = reference.get(c.system)!;
+      const got = await dumpEffects(store, c.system);
+      expect(got.activity).toEqual(want.activity);
+      expect(got.changes).toEqual(want.changes);
+      expect(got.states).toEqual(want.states);
+    }
+  }
+
   async function processAndCompare(store: Store, tag: string): Promise<void> {
     const log = await openLog(tag);
     await collectAll(store, log);
@@ -155,14 +166,8 @@ describe.skipIf(!natsUp)('collect and process roles (in-process)', () => {
       60_000,
     );
     await worker.stop();
-    for (const c of cities) {
-      const { events: _e, ...want } = reference.get(c.system)!;
-      const got = await dumpEffects(store, c.system);
-      expect(got.activity).toEqual(want.activity);
-      expect(got.changes).toEqual(want.changes);
-      expect(got.states).toEqual(want.states);
-      expect(want.changes.length).toBeGreaterThan(0);
-    }
+    await expectLikeEmbedded(store);
+    for (const c of cities) expect(reference.get(c.system)!.changes.length).toBeGreaterThan(0);
   }
 
   it('a process worker turns the stream into the same activity, state changes and states as the embedded run', async () => {
@@ -229,13 +234,7 @@ describe.skipIf(!natsUp)('collect and process roles (in-process)', () => {
     } finally {
       await worker.stop();
     }
-    for (const c of cities) {
-      const { events: _e, ...want } = reference.get(c.system)!;
-      const got = await dumpEffects(store, c.system);
-      expect(got.activity).toEqual(want.activity);
-      expect(got.changes).toEqual(want.changes);
-      expect(got.states).toEqual(want.states);
-    }
+    await expectLikeEmbedded(store);
     await store.close();
   }, 120_000);
 
